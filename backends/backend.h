@@ -56,6 +56,14 @@ typedef struct pl__backend {
     /* Milliseconds between two points of the backend's timeline (CPU: wall clock). */
     double (*now_ms)(void *bctx);
     const pl__kernel_def *(*find_kernel)(const char *op);
+    /* Optional backend-specific graph pass at build, after the generic passes and shape ranges
+     * (precision and layout choices). */
+    pl_status (*optimize)(pl_network *net, bool fp16);
+    /* Optional whole-execution capture (CUDA graphs): begin before the first layer, end after the
+     * last; replay returns PL_ERR_NOT_FOUND when nothing was captured yet. */
+    pl_status (*capture_begin)(void *bctx);
+    pl_status (*capture_end)(void *bctx);
+    pl_status (*replay)(void *bctx);
 } pl__backend;
 
 /* The compiled-in backend for a device, or NULL. */

@@ -77,12 +77,15 @@ PL_API const char *pl_errmsg(void);
 /* ---------------------------------------------------------------------------------------------
  * Logging. One process-wide callback; NULL restores the default (stderr, WARNING and up).
  */
+#ifndef PL__LOG_SEVERITY_DEFINED /* shared with plinth/plugin.h */
+#define PL__LOG_SEVERITY_DEFINED
 typedef enum pl_log_severity {
     PL_LOG_ERROR = 0,
     PL_LOG_WARNING = 1,
     PL_LOG_INFO = 2,
     PL_LOG_VERBOSE = 3
 } pl_log_severity;
+#endif
 
 typedef void (*pl_log_fn)(void *user, pl_log_severity severity, const char *message);
 /* Messages with severity <= max_severity reach fn. Not thread safe against concurrent logging:
@@ -92,6 +95,8 @@ PL_API void pl_set_logger(pl_log_fn fn, void *user, pl_log_severity max_severity
 /* ---------------------------------------------------------------------------------------------
  * Data types. The numbers are ONNX's TensorProto.DataType values.
  */
+#ifndef PL__DTYPE_DEFINED /* shared with plinth/plugin.h */
+#define PL__DTYPE_DEFINED
 typedef enum pl_dtype {
     PL_DTYPE_INVALID = 0,
     PL_FLOAT32 = 1,
@@ -104,17 +109,22 @@ typedef enum pl_dtype {
     PL_FLOAT64 = 11,
     PL_BFLOAT16 = 16
 } pl_dtype;
+#endif
 
 /* Bytes per element (0 for an unknown type). */
 PL_API size_t pl_dtype_size(pl_dtype t);
 /* "float32", "int64", ... ; "invalid" for an unknown type. */
 PL_API const char *pl_dtype_name(pl_dtype t);
 
+#ifndef PL_MAX_RANK
 #define PL_MAX_RANK 8
+#endif
 
 /* ---------------------------------------------------------------------------------------------
  * Attributes of a layer, as the caller passes them. Fill with the PL_ATTR_* macros.
  */
+#ifndef PL__ATTR_TYPE_DEFINED /* shared with plinth/plugin.h */
+#define PL__ATTR_TYPE_DEFINED
 typedef enum pl_attr_type {
     PL_ATTR_INT = 1,
     PL_ATTR_FLOAT = 2,
@@ -124,6 +134,7 @@ typedef enum pl_attr_type {
     PL_ATTR_BYTES = 6,
     PL_ATTR_BOOL = 7
 } pl_attr_type;
+#endif
 
 typedef struct pl_attr {
     const char *name;
@@ -266,6 +277,11 @@ PL_API PL_NODISCARD pl_status pl_engine_layer(const pl_engine *engine, int index
                                               pl_layer_info *info);
 /* Metadata value for a key ("producer", "device", "precision", ...); NULL if absent. */
 PL_API const char *pl_engine_metadata(const pl_engine *engine, const char *key);
+/* Plugins the engine uses: identity and the library it was built with (name, xxHash64). */
+PL_API int pl_engine_num_plugins(const pl_engine *engine);
+PL_API PL_NODISCARD pl_status pl_engine_plugin(const pl_engine *engine, int index, const char **ns,
+                                               const char **name, const char **version,
+                                               const char **library, uint64_t *library_hash);
 /* Bytes of planned activation memory at the profile's max shapes. */
 PL_API size_t pl_engine_peak_activation_bytes(const pl_engine *engine);
 
@@ -301,6 +317,11 @@ PL_API PL_NODISCARD pl_status pl_plugins_load(const char *path);
 PL_API int pl_plugins_count(void);
 PL_API PL_NODISCARD pl_status pl_plugins_get(int index, const char **ns, const char **name,
                                              const char **version, const char **library);
+/* Registers a plugin defined by the application itself (no library; see plinth/plugin.h). The
+ * definition and what it points to must stay valid while the process uses the plugin (static
+ * storage). On failure def->user_free(def->user) has been called. */
+struct pl_plugin_def;
+PL_API PL_NODISCARD pl_status pl_plugin_register(const struct pl_plugin_def *def);
 
 /* ---------------------------------------------------------------------------------------------
  * ONNX import and tensor files.

@@ -20,6 +20,10 @@ pl_status pl__plugin_infer(pl__infer *ic);
 bool pl__plugin_data_dependent(const pl__layer *l);
 /* The kernel of a bound plugin layer on a device, or NULL (error set) if it has none. */
 const pl__kernel_def *pl__plugin_kernel(const pl__layer *l, pl_device device);
+/* In-place outputs: the input index output `out` aliases (shares memory with), or -1. */
+int pl__plugin_alias(const pl__layer *l, int out);
+/* Per-backend kernel state hooks are inside the kernel def; nothing else is needed by the core. */
+
 /* Library name and content hash the layer's plugin came from (for the engine's plugin table);
  * "" and 0 for plugins registered by the application itself. */
 const char *pl__plugin_library(const pl__layer *l, uint64_t *hash);

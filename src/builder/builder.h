@@ -1,0 +1,34 @@
+/*
+ * builder.h - internals shared by the builder's files: the configuration and the passes.
+ */
+#ifndef PL_BUILDER_H
+#define PL_BUILDER_H
+
+#include "backends/backend.h"
+#include "graph/infer.h"
+
+typedef struct pl__profile_entry {
+    char *name;
+    int rank;
+    int64_t min[PL_MAX_RANK], opt[PL_MAX_RANK], max[PL_MAX_RANK];
+} pl__profile_entry;
+
+struct pl_builder_config {
+    pl_device device;
+    bool fp16;
+    size_t workspace_limit;
+    pl__profile_entry *profiles;
+    int nprofiles;
+    char *timing_cache;
+    pl_progress_fn progress;
+    void *progress_user;
+};
+
+/* Generic graph passes (passes.c). */
+pl_status pl__pass_fold_constants(pl_network *net, const pl__shape_pass *opt);
+pl_status pl__pass_dead_code(pl_network *net);
+/* Folds BatchNormalization into Conv, and Conv/Gemm/Add + activation and Conv + residual Add
+ * into one layer. Needs the tensors' min/opt/max dims filled. */
+pl_status pl__pass_fuse(pl_network *net);
+
+#endif
