@@ -91,12 +91,13 @@ static bool pl__is_const(const pl_network *net, int32_t t) {
     return t >= 0 && net->tensors[t].kind == PL__TENSOR_CONST;
 }
 
-static bool pl__same_static_shape(const pl__tensor *a, const pl__tensor *b) {
-    if (a->rank != b->rank)
+/* Same shape at every profile point (dynamic dims included), and no data dependence. */
+static bool pl__same_shape(const pl__tensor *a, const pl__tensor *b) {
+    if (a->rank != b->rank || a->data_dependent || b->data_dependent)
         return false;
     for (int d = 0; d < a->rank; d++)
         if (a->min_dims[d] != b->min_dims[d] || a->max_dims[d] != b->max_dims[d] ||
-            a->opt_dims[d] != b->opt_dims[d] || a->min_dims[d] != a->max_dims[d])
+            a->opt_dims[d] != b->opt_dims[d])
             return false;
     return true;
 }
@@ -265,8 +266,12 @@ static pl_status pl__fuse_residual(pl_network *net, int li) {
     other = add->in[0] == conv->out[0] ? add->in[1] : add->in[0];
     if (other == conv->out[0] || other < 0)
         return PL_OK;
-    if (!pl__same_static_shape(&net->tensors[other], &net->tensors[add->out[0]]) ||
-        !pl__same_static_shape(&net->tensors[conv->out[0]], &net->tensors[add->out[0]]))
+    /* the residual must exist before the conv runs (layers stay in topological order); in a
+     * ResNet block whose shortcut conv comes later, the later conv takes the fusion instead */
+    if (net->tensors[other].producer >= li)
+        return PL_OK;
+    if (!pl__same_shape(&net->tensors[other], &net->tensors[add->out[0]]) ||
+        !pl__same_shape(&net->tensors[conv->out[0]], &net->tensors[add->out[0]]))
         return PL_OK;
     if (net->tensors[other].dtype != PL_FLOAT32)
         return PL_OK;

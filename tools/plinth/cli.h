@@ -12,6 +12,6 @@ int pl_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int pl_cli_status(pl_status s);
 
 /* `plinth plugin ...` (tools/plinth/cmd-plugin.c). */
-int pl__cli_plugin(int argc, char **argv);
+int pl__cli_plugin(int argc, char **argv) __attribute__((weak));
 
 #endif

@@ -658,7 +658,8 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "inspect") == 0)
         return pl_cmd_inspect(argc - 2, argv + 2);
     if (strcmp(argv[1], "plugin") == 0)
-        return pl__cli_plugin(argc - 2, argv + 2);
+        return pl__cli_plugin ? pl__cli_plugin(argc - 2, argv + 2)
+                              : pl_cli_error("this plinth was built without the plugin tools");
     pl_usage();
     return pl_cli_error("unknown command '%s'", argv[1]);
 }
