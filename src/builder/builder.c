@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "builder/builder.h"
+#include "plugin/plugin-host.h"
 #include "runtime/exec.h"
 
 #define PL__FOLD_LIMIT ((size_t)64 << 20)
@@ -202,6 +203,32 @@ static pl_status pl__fill_ranges(pl_network *net) {
     }
     for (int w = 0; w < 3; w++)
         pl__shape_pass_free(&sp[w]);
+    return PL_OK;
+}
+
+/* Plugins accept declared dtype combinations: cast inputs to the cheapest accepted one. */
+static pl_status pl__negotiate_plugin_types(pl_network *net, const pl_builder_config *cfg, bool *changed) {
+    pl_dtype have[64], want[64];
+    pl_status s;
+    *changed = false;
+    for (int li = 0; li < net->nlayers; li++) {
+        pl__layer *l = &net->layers[li];
+        if (l->dead || l->def || l->nin > 64)
+            continue;
+        for (int k = 0; k < l->nin; k++)
+            have[k] = l->in[k] >= 0 ? net->tensors[l->in[k]].dtype : PL_DTYPE_INVALID;
+        if ((s = pl__plugin_pick_types(l, have, cfg->fp16 && cfg->device != PL_DEVICE_CPU, want)))
+            return s;
+        for (int k = 0; k < l->nin; k++) {
+            if (want[k] == have[k] || have[k] == PL_DTYPE_INVALID)
+                continue;
+            if ((s = pl__network_insert_cast(net, li, k, want[k])))
+                return s;
+            li++; /* the layer moved one place down */
+            l = &net->layers[li];
+            *changed = true;
+        }
+    }
     return PL_OK;
 }
 
@@ -490,6 +517,11 @@ pl_status pl_build_serialized(const pl_network *src, const pl_builder_config *cf
     if ((s = pl__fill_ranges(net)) || (s = pl__pass_fuse(net)) || (s = pl__pass_dead_code(net)) ||
         (s = pl__network_compact(net)) || (s = pl__fill_ranges(net)))
         goto fail;
+    {
+        bool changed = false;
+        if ((s = pl__negotiate_plugin_types(net, cfg, &changed)) || (changed && (s = pl__fill_ranges(net))))
+            goto fail;
+    }
     pl__progress(cfg, "optimizing", 2, 4);
     if (backend->optimize) {
         if ((s = backend->optimize(net, cfg->fp16)) || (s = pl__network_compact(net)) ||

@@ -78,6 +78,9 @@ pl_status pl__network_clone(const pl_network *src, pl_network **dst);
 pl_status pl__network_compact(pl_network *net);
 /* Number of live layers consuming tensor t (outputs count as one consumer). */
 int pl__network_consumers(const pl_network *net, int32_t t);
+/* Inserts a Cast of layer li's input `slot` to dtype `to` just before layer li (later layers
+ * shift by one; producers are renumbered). */
+pl_status pl__network_insert_cast(pl_network *net, int li, int slot, pl_dtype to);
 void pl__layer_release(pl__layer *l);
 void pl__tensor_release(pl__tensor *t);
 /* Tensor id by name, or -1. */

@@ -85,10 +85,15 @@ pl_status pl__eval_on_host(const pl__layer *l, const pl__tview *in, pl__tview *o
         }
         a.workspace = ws;
     }
-    if (k->supports && !k->supports(&a))
+    if (k->supports && !k->supports(&a)) {
         s = pl__fail_prefix(PL_ERR_UNSUPPORTED, "node '%s'", pl__layer_label(l));
-    else
+    } else if (k->state_create && (s = k->state_create(&a, &a.state))) {
+        s = pl__fail_prefix(s, "node '%s'", pl__layer_label(l));
+    } else {
         s = k->run(&a);
+        if (k->state_destroy && k->state_create)
+            k->state_destroy(l, a.state);
+    }
     free(ws);
     pl__cpu_backend.destroy(bctx);
     return s;

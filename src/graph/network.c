@@ -490,3 +490,48 @@ pl_status pl__network_compact(pl_network *net) {
     free(used);
     return PL_OK;
 }
+
+pl_status pl__network_insert_cast(pl_network *net, int li, int slot, pl_dtype to) {
+    pl__layer *l, *c;
+    int32_t src, t;
+    char *name;
+    pl_attr a = PL_ATTR_I("to", (int64_t)to);
+    pl_status s;
+    if (li < 0 || li >= net->nlayers || slot < 0 || slot >= net->layers[li].nin ||
+        net->layers[li].in[slot] < 0)
+        return pl__fail(PL_ERR_INTERNAL, "pl__network_insert_cast: bad layer/slot");
+    src = net->layers[li].in[slot];
+    name = pl__sprintf("%s:as_%s:%d", net->tensors[src].name, pl_dtype_name(to), net->ntensors);
+    if (!name)
+        return pl__fail(PL_ERR_NOMEM, "out of memory");
+    t = pl__network_new_tensor(net, name, PL__TENSOR_ACT, to);
+    free(name);
+    if (t < 0)
+        return pl__fail_prefix(PL_ERR_INVALID_ARG, "inserting a cast");
+    if (!pl__grow((void **)&net->layers, &net->cap_layers, net->nlayers + 1, sizeof(*l)))
+        return pl__fail(PL_ERR_NOMEM, "out of memory");
+    memmove(&net->layers[li + 1], &net->layers[li], sizeof(*l) * (size_t)(net->nlayers - li));
+    net->nlayers++;
+    for (int i = 0; i < net->ntensors; i++)
+        if (net->tensors[i].producer >= li)
+            net->tensors[i].producer++;
+    c = &net->layers[li];
+    memset(c, 0, sizeof(*c));
+    c->op = pl__strdup("Cast");
+    c->def = pl__op_find("Cast");
+    c->name = pl__sprintf("%s:cast%d", pl__layer_label(&net->layers[li + 1]), slot);
+    c->in = malloc(sizeof(int32_t));
+    c->out = malloc(sizeof(int32_t));
+    if (!c->op || !c->name || !c->in || !c->out || !c->def) {
+        c->dead = true;
+        return pl__fail(PL_ERR_NOMEM, "out of memory (or no Cast layer) inserting a cast");
+    }
+    c->nin = c->nout = 1;
+    c->in[0] = src;
+    c->out[0] = t;
+    if ((s = pl__attrs_set(&c->attrs, &a)))
+        return s;
+    net->tensors[t].producer = li;
+    net->layers[li + 1].in[slot] = t;
+    return PL_OK;
+}

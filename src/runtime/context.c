@@ -30,6 +30,11 @@ void pl_context_free(pl_context *c) {
         b->release(c->bctx, c->workspace);
     free(c->host_arena);
     free(c->host_workspace);
+    for (int li = 0; c->state_made && li < c->engine->net->nlayers; li++)
+        if (c->state_made[li] && c->engine->kernels[li]->state_destroy)
+            c->engine->kernels[li]->state_destroy(&c->engine->net->layers[li], c->state[li]);
+    free(c->state);
+    free(c->state_made);
     if (c->bctx)
         b->destroy(c->bctx);
     if (c->host_bctx)
@@ -64,7 +69,9 @@ pl_status pl_context_create(pl_engine *e, pl_context **out) {
     c->host_views = calloc((size_t)nt + 1, sizeof(pl__tview));
     c->host_fresh = calloc((size_t)nt + 1, 1);
     c->dev_fresh = calloc((size_t)nt + 1, 1);
-    if (!c->bind || !c->in_dims || !c->in_set || !c->views || !c->host_views || !c->host_fresh ||
+    c->state = calloc((size_t)e->net->nlayers + 1, sizeof(void *));
+    c->state_made = calloc((size_t)e->net->nlayers + 1, 1);
+    if (!c->state || !c->state_made || !c->bind || !c->in_dims || !c->in_set || !c->views || !c->host_views || !c->host_fresh ||
         !c->dev_fresh) {
         pl_context_free(c);
         return pl__fail(PL_ERR_NOMEM, "out of memory");
@@ -347,6 +354,13 @@ static pl_status pl__run_layer(pl_context *c, int li) {
     a.workspace = host ? c->host_workspace : c->workspace;
     a.workspace_size = e->mp.workspace;
     a.tactic = l->tactic;
+    if (!c->state_made[li] && e->kernels[li]->state_create) {
+        if ((s = e->kernels[li]->state_create(&a, &c->state[li])))
+            return pl__fail_prefix(s, "layer '%s' (%s): creating its per-context state",
+                                   pl__layer_label(l), l->op);
+        c->state_made[li] = true;
+    }
+    a.state = c->state[li];
     if (c->chooser && e->kernels[li]->ntactics > 1) {
         pl__time_ctx tc = {c, e->kernels[li], &a, host ? &pl__cpu_backend : e->backend};
         int chosen = c->chooser(c->chooser_user, l, e->kernels[li], &a, pl__time_tactic, &tc);

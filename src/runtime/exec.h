@@ -71,6 +71,8 @@ struct pl_context {
     uint64_t capture_key;    /* shapes and bindings the capture was taken with */
     pl__tactic_chooser chooser;
     void *chooser_user;
+    void **state;            /* per layer: the kernel's per-context state (state_create) */
+    bool *state_made;
 };
 
 pl_status pl__context_execute(pl_context *ctx);
