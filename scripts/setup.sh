@@ -3,7 +3,7 @@
 # available). Idempotent, and quick when everything is already there.
 set -euo pipefail
 
-PKGS=(build-essential cmake ninja-build clang pkg-config
+PKGS=(build-essential cmake ninja-build clang libomp-14-dev pkg-config
       libprotobuf-c-dev protobuf-c-compiler libonnx-dev libopenblas-dev libxxhash-dev
       python3 python3-pip)
 missing=()
