@@ -22,6 +22,10 @@ typedef struct pl__kernel_args {
     size_t workspace_size;
     void *bctx;            /* the backend's per-context state (stream, handles, thread pool) */
     int tactic;
+    void *state;           /* what the kernel's state_create made for this context and layer */
+    /* Host copies of the op's value inputs (shape inference's inputs: data on the host for every
+     * input in value_inputs); device kernels read Slice starts, Pad pads, etc. from here. */
+    const pl__tview *host_in;
 } pl__kernel_args;
 
 typedef pl_status (*pl__kernel_fn)(const pl__kernel_args *a);
@@ -36,6 +40,11 @@ typedef struct pl__kernel_def {
     size_t (*workspace)(const pl__kernel_args *a);
     int ntactics;                    /* 0 or 1: a single implementation */
     const char *const *tactic_names; /* ntactics names; NULL when ntactics <= 1 */
+    /* Optional per-execution-context state (plugins): made once per context and layer before its
+     * first run (args as for supports, with bctx set) and passed as pl__kernel_args.state;
+     * destroyed with the context. */
+    pl_status (*state_create)(const pl__kernel_args *a, void **state);
+    void (*state_destroy)(const pl__layer *l, void *state);
 } pl__kernel_def;
 
 typedef enum pl__copy_kind { PL__H2D = 0, PL__D2H = 1, PL__D2D = 2 } pl__copy_kind;
@@ -64,6 +73,9 @@ typedef struct pl__backend {
     pl_status (*capture_begin)(void *bctx);
     pl_status (*capture_end)(void *bctx);
     pl_status (*replay)(void *bctx);
+    /* Optional: the stream kernels of this context run on (CUDA: a cudaStream_t), handed to
+     * plugin kernels. */
+    void *(*get_stream)(void *bctx);
 } pl__backend;
 
 /* The compiled-in backend for a device, or NULL. */
@@ -84,6 +96,9 @@ extern const pl__kernel_def pl__cpu_kernels_reduce[];
  * (serially when n < grain). Used by CPU kernels; bctx is pl__kernel_args.bctx. */
 typedef void (*pl__range_fn)(void *arg, int64_t begin, int64_t end);
 void pl__cpu_parallel_for(void *bctx, int64_t n, int64_t grain, pl__range_fn fn, void *arg);
+/* Threads pl__cpu_parallel_for spreads over (1 for a NULL bctx): kernels that split one GEMM
+ * into per-thread blocks size the blocks by it. */
+int pl__cpu_num_threads(void *bctx);
 
 /* Fused activation on a float buffer: the layer's "activation" attribute (an ONNX op name such
  * as "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSwish", "HardSigmoid", "Tanh") with

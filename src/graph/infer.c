@@ -73,6 +73,7 @@ pl_status pl__eval_on_host(const pl__layer *l, const pl__tview *in, pl__tview *o
     a.layer = l;
     a.nin = l->nin;
     a.in = in;
+    a.host_in = in;
     a.nout = l->nout;
     a.out = out;
     a.bctx = bctx;

@@ -348,6 +348,7 @@ static pl_status pl__run_layer(pl_context *c, int li) {
     a.layer = l;
     a.nin = l->nin;
     a.in = in;
+    a.host_in = inf_in;
     a.nout = l->nout;
     a.out = out;
     a.bctx = host ? c->host_bctx : c->bctx;
