@@ -408,14 +408,18 @@ pl_status pl__network_clone(const pl_network *src, pl_network **dst) {
         b->out = malloc(sizeof(int32_t) * (size_t)(a->nout + 1));
         if (!ok || !b->in || !b->out)
             goto oom;
-        memcpy(b->in, a->in, sizeof(int32_t) * (size_t)a->nin);
-        memcpy(b->out, a->out, sizeof(int32_t) * (size_t)a->nout);
+        if (a->nin)
+            memcpy(b->in, a->in, sizeof(int32_t) * (size_t)a->nin);
+        if (a->nout)
+            memcpy(b->out, a->out, sizeof(int32_t) * (size_t)a->nout);
         if ((s = pl__attrs_copy(&b->attrs, a->attrs.v, a->attrs.n)))
             goto fail;
     }
-    memcpy(n->inputs, src->inputs, sizeof(int32_t) * (size_t)src->ninputs);
+    if (src->ninputs)
+        memcpy(n->inputs, src->inputs, sizeof(int32_t) * (size_t)src->ninputs);
     n->ninputs = src->ninputs;
-    memcpy(n->outputs, src->outputs, sizeof(int32_t) * (size_t)src->noutputs);
+    if (src->noutputs)
+        memcpy(n->outputs, src->outputs, sizeof(int32_t) * (size_t)src->noutputs);
     n->noutputs = src->noutputs;
     *dst = n;
     return PL_OK;

@@ -132,7 +132,8 @@ pl_status pl_context_set_input_shape(pl_context *c, const char *name, int rank, 
                             pl__dims_str(rank, dims, buf, sizeof(buf)),
                             pl__dims_str(rank, t->min_dims, lo, sizeof(lo)),
                             pl__dims_str(rank, t->max_dims, hi, sizeof(hi)));
-    memcpy(c->in_dims[i], dims, sizeof(int64_t) * (size_t)rank);
+    if (rank)
+        memcpy(c->in_dims[i], dims, sizeof(int64_t) * (size_t)rank);
     c->in_set[i] = true;
     return PL_OK;
 }
