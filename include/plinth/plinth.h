@@ -225,6 +225,23 @@ PL_API void pl_builder_config_set_workspace_limit(pl_builder_config *cfg, size_t
 PL_API PL_NODISCARD pl_status pl_builder_config_set_shape(pl_builder_config *cfg, const char *input,
                                                           int rank, const int64_t *min,
                                                           const int64_t *opt, const int64_t *max);
+/* Values of a "shape tensor" input: an input whose values decide other tensors'
+ * shapes (e.g. a Reshape's target shape fed as a graph input). The builder infers shapes, plans
+ * memory and times tactics with min, opt and max (count elements each); at run time the actual
+ * values are used, and a shape beyond what was planned fails cleanly. */
+PL_API PL_NODISCARD pl_status pl_builder_config_set_shape_values(pl_builder_config *cfg,
+                                                                 const char *input, int64_t count,
+                                                                 const int64_t *min,
+                                                                 const int64_t *opt,
+                                                                 const int64_t *max);
+/* The same for float shape inputs (a Resize's scales, a Range's start fed as inputs); any numeric
+ * input dtype is accepted, the values are converted to it. */
+PL_API PL_NODISCARD pl_status pl_builder_config_set_shape_values_f64(pl_builder_config *cfg,
+                                                                     const char *input,
+                                                                     int64_t count,
+                                                                     const double *min,
+                                                                     const double *opt,
+                                                                     const double *max);
 /* A file to read tactic timings from and to write new ones to (may not exist yet). */
 PL_API PL_NODISCARD pl_status pl_builder_config_set_timing_cache(pl_builder_config *cfg,
                                                                  const char *path);

@@ -32,8 +32,12 @@ pl_status pl_builder_config_create(pl_builder_config **out) {
 void pl_builder_config_free(pl_builder_config *c) {
     if (!c)
         return;
-    for (int i = 0; i < c->nprofiles; i++)
+    for (int i = 0; i < c->nprofiles; i++) {
         free(c->profiles[i].name);
+        free(c->profiles[i].vmin);
+        free(c->profiles[i].vopt);
+        free(c->profiles[i].vmax);
+    }
     free(c->profiles);
     free(c->timing_cache);
     free(c);
@@ -70,22 +74,15 @@ pl_status pl_builder_config_set_timing_cache(pl_builder_config *c, const char *p
     return PL_OK;
 }
 
-pl_status pl_builder_config_set_shape(pl_builder_config *c, const char *input, int rank,
-                                      const int64_t *mn, const int64_t *opt, const int64_t *mx) {
-    pl__profile_entry *e = NULL;
-    char a[160], b[160], d[160];
-    if (!c || !input || !mn || !opt || !mx)
-        return pl__fail(PL_ERR_INVALID_ARG, "pl_builder_config_set_shape: NULL argument");
-    if (rank < 0 || rank > PL_MAX_RANK)
-        return pl__fail(PL_ERR_INVALID_ARG, "profile for '%s': rank %d outside 0..%d", input, rank, PL_MAX_RANK);
-    for (int i = 0; i < rank; i++)
-        if (mn[i] < 0 || mn[i] > opt[i] || opt[i] > mx[i])
-            return pl__fail(PL_ERR_INVALID_ARG, "profile for '%s': need 0 <= min <= opt <= max in every "
-                            "dim, got min %s opt %s max %s", input, pl__dims_str(rank, mn, a, sizeof(a)),
-                            pl__dims_str(rank, opt, b, sizeof(b)), pl__dims_str(rank, mx, d, sizeof(d)));
-    for (int i = 0; i < c->nprofiles; i++)
-        if (strcmp(c->profiles[i].name, input) == 0)
-            e = &c->profiles[i];
+const pl__profile_entry *pl__profile_find(const pl_builder_config *cfg, const char *name) {
+    for (int i = 0; i < cfg->nprofiles; i++)
+        if (strcmp(cfg->profiles[i].name, name) == 0)
+            return &cfg->profiles[i];
+    return NULL;
+}
+
+static pl_status pl__profile_entry_get(pl_builder_config *c, const char *input, pl__profile_entry **out) {
+    pl__profile_entry *e = (pl__profile_entry *)pl__profile_find(c, input);
     if (!e) {
         pl__profile_entry *np = realloc(c->profiles, sizeof(*np) * (size_t)(c->nprofiles + 1));
         if (!np)
@@ -97,6 +94,79 @@ pl_status pl_builder_config_set_shape(pl_builder_config *c, const char *input, i
             return pl__fail(PL_ERR_NOMEM, "out of memory");
         c->nprofiles++;
     }
+    *out = e;
+    return PL_OK;
+}
+
+pl_status pl_builder_config_set_shape_values_f64(pl_builder_config *c, const char *input,
+                                                 int64_t count, const double *mn, const double *opt,
+                                                 const double *mx) {
+    pl__profile_entry *e;
+    pl_status s;
+    size_t bytes;
+    if (!c || !input || count < 0 || (count && (!mn || !opt || !mx)))
+        return pl__fail(PL_ERR_INVALID_ARG, "pl_builder_config_set_shape_values: bad argument");
+    if (count > (1 << 20) || !pl__mul_size((size_t)count, sizeof(double), &bytes))
+        return pl__fail(PL_ERR_INVALID_ARG, "shape values for '%s': too many (%lld)", input, (long long)count);
+    for (int64_t i = 0; i < count; i++)
+        if (!(mn[i] <= opt[i] && opt[i] <= mx[i]))
+            return pl__fail(PL_ERR_INVALID_ARG, "shape values for '%s': element %lld needs min <= opt <= max",
+                            input, (long long)i);
+    if ((s = pl__profile_entry_get(c, input, &e)))
+        return s;
+    free(e->vmin);
+    free(e->vopt);
+    free(e->vmax);
+    e->vmin = malloc(bytes + 8);
+    e->vopt = malloc(bytes + 8);
+    e->vmax = malloc(bytes + 8);
+    if (!e->vmin || !e->vopt || !e->vmax)
+        return pl__fail(PL_ERR_NOMEM, "out of memory");
+    if (count) {
+        memcpy(e->vmin, mn, bytes);
+        memcpy(e->vopt, opt, bytes);
+        memcpy(e->vmax, mx, bytes);
+    }
+    e->nvalues = count;
+    return PL_OK;
+}
+
+pl_status pl_builder_config_set_shape_values(pl_builder_config *c, const char *input, int64_t count,
+                                             const int64_t *mn, const int64_t *opt, const int64_t *mx) {
+    double *d;
+    pl_status s;
+    if (count < 0 || count > (1 << 20) || (count && (!mn || !opt || !mx)))
+        return pl__fail(PL_ERR_INVALID_ARG, "pl_builder_config_set_shape_values: bad argument");
+    d = malloc(sizeof(double) * (size_t)(3 * count + 1));
+    if (!d)
+        return pl__fail(PL_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < count; i++) {
+        d[i] = (double)mn[i];
+        d[count + i] = (double)opt[i];
+        d[2 * count + i] = (double)mx[i];
+    }
+    s = pl_builder_config_set_shape_values_f64(c, input, count, d, d + count, d + 2 * count);
+    free(d);
+    return s;
+}
+
+pl_status pl_builder_config_set_shape(pl_builder_config *c, const char *input, int rank,
+                                      const int64_t *mn, const int64_t *opt, const int64_t *mx) {
+    pl__profile_entry *e = NULL;
+    pl_status s;
+    char a[160], b[160], d[160];
+    if (!c || !input || !mn || !opt || !mx)
+        return pl__fail(PL_ERR_INVALID_ARG, "pl_builder_config_set_shape: NULL argument");
+    if (rank < 0 || rank > PL_MAX_RANK)
+        return pl__fail(PL_ERR_INVALID_ARG, "profile for '%s': rank %d outside 0..%d", input, rank, PL_MAX_RANK);
+    for (int i = 0; i < rank; i++)
+        if (mn[i] < 0 || mn[i] > opt[i] || opt[i] > mx[i])
+            return pl__fail(PL_ERR_INVALID_ARG, "profile for '%s': need 0 <= min <= opt <= max in every "
+                            "dim, got min %s opt %s max %s", input, pl__dims_str(rank, mn, a, sizeof(a)),
+                            pl__dims_str(rank, opt, b, sizeof(b)), pl__dims_str(rank, mx, d, sizeof(d)));
+    if ((s = pl__profile_entry_get(c, input, &e)))
+        return s;
+    e->has_shape = true;
     e->rank = rank;
     memcpy(e->min, mn, sizeof(int64_t) * (size_t)rank);
     memcpy(e->opt, opt, sizeof(int64_t) * (size_t)rank);
@@ -119,10 +189,9 @@ static pl_status pl__apply_profile(pl_network *net, const pl_builder_config *cfg
     }
     for (int i = 0; i < net->ninputs; i++) {
         pl__tensor *t = &net->tensors[net->inputs[i]];
-        const pl__profile_entry *pe = NULL;
-        for (int p = 0; p < cfg->nprofiles; p++)
-            if (strcmp(cfg->profiles[p].name, t->name) == 0)
-                pe = &cfg->profiles[p];
+        const pl__profile_entry *pe = pl__profile_find(cfg, t->name);
+        if (pe && !pe->has_shape)
+            pe = NULL;
         if (pe && pe->rank != t->rank)
             return pl__fail(PL_ERR_SHAPE, "profile for input '%s' has rank %d, the input has rank %d",
                             t->name, pe->rank, t->rank);
@@ -144,24 +213,55 @@ static pl_status pl__apply_profile(pl_network *net, const pl_builder_config *cfg
     return PL_OK;
 }
 
-static pl_status pl__run_at(const pl_network *net, int which, bool fold, const bool *static_dims,
-                            pl__shape_pass *sp) {
+/* Values of shape-tensor inputs at a profile point, as buffers of the input's dtype. */
+static pl_status pl__values_at(const pl_network *net, const pl_builder_config *cfg, int which,
+                               void **vals) {
+    for (int i = 0; i < net->ninputs; i++) {
+        const pl__tensor *t = &net->tensors[net->inputs[i]];
+        const pl__profile_entry *pe = cfg ? pl__profile_find(cfg, t->name) : NULL;
+        const double *src;
+        const int64_t *dims = which == 0 ? t->min_dims : which == 1 ? t->opt_dims : t->max_dims;
+        vals[i] = NULL;
+        if (!pe || !pe->vmin)
+            continue;
+        if (pl__numel(t->rank, dims) != pe->nvalues)
+            return pl__fail(PL_ERR_SHAPE, "shape values for input '%s': %lld given, its shape holds %lld",
+                            t->name, (long long)pe->nvalues, (long long)pl__numel(t->rank, dims));
+        src = which == 0 ? pe->vmin : which == 1 ? pe->vopt : pe->vmax;
+        vals[i] = malloc(sizeof(double) * (size_t)(pe->nvalues + 1));
+        if (!vals[i])
+            return pl__fail(PL_ERR_NOMEM, "out of memory");
+        for (int64_t k = 0; k < pe->nvalues; k++)
+            pl__set_f64(vals[i], t->dtype, k, src[k]);
+    }
+    return PL_OK;
+}
+
+static pl_status pl__run_at(const pl_network *net, const pl_builder_config *cfg, int which, bool fold,
+                            const bool *static_dims, pl__shape_pass *sp) {
     const int64_t *dims[1024];
+    void *vals[1024];
+    pl_status s;
     if (net->ninputs > 1024)
         return pl__fail(PL_ERR_UNSUPPORTED, "more than 1024 graph inputs");
     for (int i = 0; i < net->ninputs; i++) {
         const pl__tensor *t = &net->tensors[net->inputs[i]];
         dims[i] = which == 0 ? t->min_dims : which == 1 ? t->opt_dims : t->max_dims;
     }
-    return pl__shape_pass_run(net, dims, fold, PL__FOLD_LIMIT, static_dims, sp);
+    s = pl__values_at(net, cfg, which, vals);
+    if (!s)
+        s = pl__shape_pass_run(net, dims, fold, PL__FOLD_LIMIT, static_dims, (const void *const *)vals, sp);
+    for (int i = 0; i < net->ninputs; i++)
+        free(vals[i]);
+    return s;
 }
 
 /* Shape ranges of every tensor over the profile. */
-static pl_status pl__fill_ranges(pl_network *net) {
+static pl_status pl__fill_ranges(pl_network *net, const pl_builder_config *cfg) {
     pl__shape_pass sp[3];
     pl_status s;
     for (int w = 0; w < 3; w++) {
-        if ((s = pl__run_at(net, w, false, NULL, &sp[w]))) {
+        if ((s = pl__run_at(net, cfg, w, false, NULL, &sp[w]))) {
             for (int j = 0; j < w; j++)
                 pl__shape_pass_free(&sp[j]);
             return pl__fail_prefix(s, "shape inference at the profile's %s shapes",
@@ -232,13 +332,13 @@ static pl_status pl__negotiate_plugin_types(pl_network *net, const pl_builder_co
     return PL_OK;
 }
 
-static pl_status pl__fold_and_prune(pl_network *net) {
+static pl_status pl__fold_and_prune(pl_network *net, const pl_builder_config *cfg) {
     pl__shape_pass mn, mx, opt;
     bool *stat = NULL;
     pl_status s;
-    if ((s = pl__run_at(net, 0, false, NULL, &mn)))
+    if ((s = pl__run_at(net, cfg, 0, false, NULL, &mn)))
         return pl__fail_prefix(s, "shape inference at the profile's min shapes");
-    if ((s = pl__run_at(net, 2, false, NULL, &mx))) {
+    if ((s = pl__run_at(net, cfg, 2, false, NULL, &mx))) {
         pl__shape_pass_free(&mn);
         return pl__fail_prefix(s, "shape inference at the profile's max shapes");
     }
@@ -250,7 +350,7 @@ static pl_status pl__fold_and_prune(pl_network *net) {
     for (int t = 0; t < net->ntensors; t++)
         stat[t] = mn.v[t].rank == mx.v[t].rank &&
                   memcmp(mn.v[t].dims, mx.v[t].dims, sizeof(int64_t) * (size_t)(mn.v[t].rank > 0 ? mn.v[t].rank : 0)) == 0;
-    if ((s = pl__run_at(net, 1, true, stat, &opt)))
+    if ((s = pl__run_at(net, cfg, 1, true, stat, &opt)))
         goto done;
     s = pl__pass_fold_constants(net, &opt);
     pl__shape_pass_free(&opt);
@@ -417,6 +517,12 @@ static pl_status pl__tune(pl_engine *e, const pl_builder_config *cfg) {
             s = pl__fail(PL_ERR_NOMEM, "out of memory");
             goto done;
         }
+        {
+            const pl__profile_entry *pe = pl__profile_find(cfg, t->name);
+            if (pe && pe->vopt && pe->nvalues == n)
+                for (int64_t j = 0; j < n; j++)
+                    pl__set_f64(bufs[i], t->dtype, j, pe->vopt[j]);
+        }
         if (t->dtype == PL_FLOAT32 || t->dtype == PL_FLOAT16 || t->dtype == PL_FLOAT64)
             for (int64_t j = 0; j < n; j++) {
                 r ^= r << 13, r ^= r >> 7, r ^= r << 17;
@@ -511,21 +617,21 @@ pl_status pl_build_serialized(const pl_network *src, const pl_builder_config *cf
     if ((s = pl__network_clone(src, &net)))
         return s;
     pl__progress(cfg, "optimizing", 0, 4);
-    if ((s = pl__apply_profile(net, cfg)) || (s = pl__fold_and_prune(net)))
+    if ((s = pl__apply_profile(net, cfg)) || (s = pl__fold_and_prune(net, cfg)))
         goto fail;
     pl__progress(cfg, "optimizing", 1, 4);
-    if ((s = pl__fill_ranges(net)) || (s = pl__pass_fuse(net)) || (s = pl__pass_dead_code(net)) ||
-        (s = pl__network_compact(net)) || (s = pl__fill_ranges(net)))
+    if ((s = pl__fill_ranges(net, cfg)) || (s = pl__pass_fuse(net)) || (s = pl__pass_dead_code(net)) ||
+        (s = pl__network_compact(net)) || (s = pl__fill_ranges(net, cfg)))
         goto fail;
     {
         bool changed = false;
-        if ((s = pl__negotiate_plugin_types(net, cfg, &changed)) || (changed && (s = pl__fill_ranges(net))))
+        if ((s = pl__negotiate_plugin_types(net, cfg, &changed)) || (changed && (s = pl__fill_ranges(net, cfg))))
             goto fail;
     }
     pl__progress(cfg, "optimizing", 2, 4);
     if (backend->optimize) {
         if ((s = backend->optimize(net, cfg->fp16)) || (s = pl__network_compact(net)) ||
-            (s = pl__fill_ranges(net)))
+            (s = pl__fill_ranges(net, cfg)))
             goto fail;
     }
     pl__progress(cfg, "optimizing", 3, 4);

@@ -11,6 +11,9 @@ typedef struct pl__profile_entry {
     char *name;
     int rank;
     int64_t min[PL_MAX_RANK], opt[PL_MAX_RANK], max[PL_MAX_RANK];
+    bool has_shape;
+    int64_t nvalues;                 /* shape-tensor inputs: values at min/opt/max */
+    double *vmin, *vopt, *vmax;
 } pl__profile_entry;
 
 struct pl_builder_config {
@@ -23,6 +26,9 @@ struct pl_builder_config {
     pl_progress_fn progress;
     void *progress_user;
 };
+
+/* The profile entry of an input, or NULL. */
+const pl__profile_entry *pl__profile_find(const pl_builder_config *cfg, const char *name);
 
 /* Generic graph passes (passes.c). */
 pl_status pl__pass_fold_constants(pl_network *net, const pl__shape_pass *opt);

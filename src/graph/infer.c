@@ -101,9 +101,10 @@ pl_status pl__eval_on_host(const pl__layer *l, const pl__tview *in, pl__tview *o
 }
 
 pl_status pl__shape_pass_run(const pl_network *net, const int64_t *const *input_dims, bool fold,
-                             size_t fold_limit, const bool *static_dims, pl__shape_pass *p) {
+                             size_t fold_limit, const bool *static_dims,
+                             const void *const *input_values, pl__shape_pass *p) {
     pl_status s = PL_OK;
-    bool *need = NULL;
+    bool *need = NULL, *foldable = NULL;
     pl__tview in[64], out[64];
     memset(p, 0, sizeof(*p));
     p->ntensors = net->ntensors;
@@ -111,7 +112,8 @@ pl_status pl__shape_pass_run(const pl_network *net, const int64_t *const *input_
     p->owned = calloc((size_t)net->ntensors + 1, 1);
     p->folded = calloc((size_t)net->ntensors + 1, 1);
     need = pl__value_needed(net);
-    if (!p->v || !p->owned || !p->folded || !need) {
+    foldable = calloc((size_t)net->ntensors + 1, 1);
+    if (!p->v || !p->owned || !p->folded || !need || !foldable) {
         s = pl__fail(PL_ERR_NOMEM, "out of memory in shape inference");
         goto done;
     }
@@ -122,6 +124,7 @@ pl_status pl__shape_pass_run(const pl_network *net, const int64_t *const *input_
             p->v[t].rank = tt->rank;
             memcpy(p->v[t].dims, tt->dims, sizeof(tt->dims));
             p->v[t].data = tt->data;
+            foldable[t] = true;
         }
     }
     for (int i = 0; i < net->ninputs; i++) {
@@ -133,16 +136,18 @@ pl_status pl__shape_pass_run(const pl_network *net, const int64_t *const *input_
             int64_t x = input_dims && input_dims[i] ? input_dims[i][d] : tt->dims[d];
             v->dims[d] = x < 0 ? 1 : x;
         }
-        if (need[net->inputs[i]] && fold) {
-            s = pl__fail(PL_ERR_UNSUPPORTED, "input '%s': its values decide other tensors' shapes, "
-                         "which plinth cannot plan at build time", tt->name);
+        if (input_values && input_values[i])
+            v->data = (void *)input_values[i]; /* read only */
+        if (need[net->inputs[i]] && !v->data && fold) {
+            s = pl__fail(PL_ERR_UNSUPPORTED, "input '%s': its values decide other tensors' shapes; "
+                         "give their range with pl_builder_config_set_shape_values", tt->name);
             goto done;
         }
     }
     for (int li = 0; li < net->nlayers; li++) {
         const pl__layer *l = &net->layers[li];
         pl__infer ic;
-        bool known = true, want_values = false;
+        bool known = true, want_values = false, can_fold = true;
         size_t out_bytes = 0;
         if (l->dead)
             continue;
@@ -162,9 +167,12 @@ pl_status pl__shape_pass_run(const pl_network *net, const int64_t *const *input_
             }
             if (pl__dims_only(l) && k == 0) {
                 if (static_dims && !static_dims[l->in[k]])
+                    can_fold = false;
+            } else {
+                if (!in[k].data)
                     known = false;
-            } else if (!in[k].data) {
-                known = false;
+                if (!foldable[l->in[k]])
+                    can_fold = false;
             }
             if ((pl__layer_value_inputs(l) >> k & 1) && !in[k].data) {
                 s = pl__fail(PL_ERR_UNSUPPORTED, "node '%s' (%s): the values of input %d ('%s') "
@@ -198,9 +206,15 @@ pl_status pl__shape_pass_run(const pl_network *net, const int64_t *const *input_
             want_values |= need[l->out[k]];
         }
         if (pl__layer_data_dependent(l))
-            known = false;
-        if (want_values || (fold && known && out_bytes <= fold_limit)) {
-            pl_status es = known || want_values ? pl__eval_on_host(l, in, out) : PL_ERR_UNSUPPORTED;
+            known = can_fold = false;
+        can_fold &= known;
+        if (want_values && !known) {
+            s = pl__fail(PL_ERR_UNSUPPORTED, "node '%s' (%s): its output decides other tensors' shapes "
+                         "but depends on values known only at run time", pl__layer_label(l), l->op);
+            goto done;
+        }
+        if (want_values || (fold && can_fold && out_bytes <= fold_limit)) {
+            pl_status es = pl__eval_on_host(l, in, out);
             if (es) {
                 for (int k = 0; k < l->nout; k++) {
                     free(out[k].data);
@@ -214,7 +228,8 @@ pl_status pl__shape_pass_run(const pl_network *net, const int64_t *const *input_
             } else {
                 for (int k = 0; k < l->nout; k++) {
                     p->owned[l->out[k]] = true;
-                    p->folded[l->out[k]] = known;
+                    p->folded[l->out[k]] = can_fold;
+                    foldable[l->out[k]] = can_fold;
                 }
             }
         }
@@ -223,6 +238,7 @@ pl_status pl__shape_pass_run(const pl_network *net, const int64_t *const *input_
     }
 done:
     free(need);
+    free(foldable);
     if (s)
         pl__shape_pass_free(p);
     return s;

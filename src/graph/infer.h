@@ -23,9 +23,12 @@ bool *pl__value_needed(const pl_network *net);
 /* Runs inference. input_dims[i] gives the dims of net->inputs[i] (rank from the tensor). With
  * fold, evaluates every layer whose inputs are all known and whose outputs are at most
  * fold_limit bytes; static_dims (per tensor, NULL: all) says whose dims are the same over the
- * whole profile, which dims-only ops (Shape) need to fold. On failure the pass is released. */
+ * whole profile, which dims-only ops (Shape) need to fold. input_values (NULL, or per input
+ * NULL or host data of the input's dtype) gives the values of shape-tensor inputs: they are
+ * used to infer shapes but never folded into constants. On failure the pass is released. */
 pl_status pl__shape_pass_run(const pl_network *net, const int64_t *const *input_dims, bool fold,
-                             size_t fold_limit, const bool *static_dims, pl__shape_pass *out);
+                             size_t fold_limit, const bool *static_dims,
+                             const void *const *input_values, pl__shape_pass *out);
 void pl__shape_pass_free(pl__shape_pass *p);
 /* Evaluates one layer with the CPU backend on host views (outputs allocated here). */
 pl_status pl__eval_on_host(const pl__layer *l, const pl__tview *in, pl__tview *out);

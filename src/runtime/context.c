@@ -161,9 +161,16 @@ pl_status pl_context_get_shape(pl_context *c, const char *name, int *rank, int64
         return PL_OK;
     }
     if (e->net->ninputs <= 256) {
-        for (int i = 0; i < e->net->ninputs; i++)
+        const void *vals[256];
+        for (int i = 0; i < e->net->ninputs; i++) {
             dimp[i] = c->in_dims[i];
-        if (pl__shape_pass_run(e->net, dimp, false, 0, NULL, &sp) == PL_OK) {
+            /* shape-tensor inputs bound in host memory give their values */
+            const pl__tensor *it = &e->net->tensors[e->net->inputs[i]];
+            size_t need = (size_t)pl__numel(it->rank, c->in_dims[i]) * pl_dtype_size(it->dtype);
+            vals[i] = c->bind[i].set && c->bind[i].where == PL_MEMORY_HOST && c->bind[i].capacity >= need
+                          ? c->bind[i].data : NULL;
+        }
+        if (pl__shape_pass_run(e->net, dimp, false, 0, NULL, vals, &sp) == PL_OK) {
             memcpy(dims, sp.v[t].dims, sizeof(int64_t) * (size_t)*rank);
             if (e->net->tensors[t].data_dependent)
                 memcpy(dims, e->net->tensors[t].max_dims, sizeof(int64_t) * (size_t)*rank);

@@ -511,6 +511,32 @@ static result_kind freeze_value_inputs(const char *dir, test_state *st, char *na
     return R_PASS;
 }
 
+/* Element j of a host tensor as a double (numeric dtypes; float16/bfloat16 decoded). */
+static double pl_test_value(const pl_host_tensor *h, int64_t j) {
+    const void *d = h->data;
+    switch (h->dtype) {
+    case PL_FLOAT32: return ((const float *)d)[j];
+    case PL_FLOAT64: return ((const double *)d)[j];
+    case PL_INT64: return (double)((const int64_t *)d)[j];
+    case PL_INT32: return ((const int32_t *)d)[j];
+    case PL_INT8: return ((const int8_t *)d)[j];
+    case PL_UINT8: return ((const uint8_t *)d)[j];
+    case PL_FLOAT16: {
+        uint16_t b = ((const uint16_t *)d)[j];
+        int e = (b >> 10) & 31, m = b & 1023;
+        double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m + 1024, e - 25);
+        return b & 0x8000 ? -v : v;
+    }
+    case PL_BFLOAT16: {
+        uint32_t bits = (uint32_t)((const uint16_t *)d)[j] << 16;
+        float f;
+        memcpy(&f, &bits, 4);
+        return f;
+    }
+    default: return 0;
+    }
+}
+
 static result_kind build(const options *o, test_state *st, size_t *plan_size, pl_status *err) {
     pl_status s;
     pl_builder_config_free(st->cfg);
@@ -529,6 +555,22 @@ static result_kind build(const options *o, test_state *st, size_t *plan_size, pl
                                              h->dims))) {
             *err = s;
             return R_FAIL;
+        }
+        /* Integer inputs may be shape tensors (a Reshape's shape fed as an input): the test's
+         * values are their profile (min = opt = max); the builder ignores values of inputs that
+         * decide no shape. Small float inputs too (a Resize's scales). */
+        if (h->dtype != PL_BOOL && pl_dtype_size(h->dtype) && h->nbytes / pl_dtype_size(h->dtype) <= 64) {
+            double v[64];
+            int64_t n = (int64_t)(h->nbytes / pl_dtype_size(h->dtype));
+            bool finite = true;
+            for (int64_t j = 0; j < n; j++) {
+                v[j] = pl_test_value(h, j);
+                finite &= isfinite(v[j]) != 0;
+            }
+            if (finite && (s = pl_builder_config_set_shape_values_f64(st->cfg, st->in_name[k], n, v, v, v))) {
+                *err = s;
+                return R_FAIL;
+            }
         }
     }
     *err = pl_build_serialized(st->net, st->cfg, &st->plan, plan_size);
@@ -697,7 +739,7 @@ static bool read_expect(const char *path, string_list *out) {
 }
 
 int main(int argc, char **argv) {
-    options o = {.device = PL_DEVICE_CPU, .catch_signals = true, .freeze = true, .timeout_s = 120};
+    options o = {.device = PL_DEVICE_CPU, .catch_signals = true, .freeze = false, .timeout_s = 120};
     string_list expect = {0}, passes = {0}, seen = {0};
     int status = 0;
 
@@ -729,6 +771,8 @@ int main(int argc, char **argv) {
             o.import_only = true;
         } else if (strcmp(a, "--no-freeze") == 0) {
             o.freeze = false;
+        } else if (strcmp(a, "--freeze") == 0) {
+            o.freeze = true;
         } else if (strcmp(a, "--no-catch") == 0) {
             o.catch_signals = false;
         } else if (strcmp(a, "-v") == 0) {
