@@ -230,7 +230,58 @@ static void test_api_errors(void) {
     pl_context_free(NULL);
 }
 
+/* y = Reshape(x, s) with the target shape s fed as a graph input (a shape tensor). */
+static void test_shape_tensor_input(void) {
+    pl_network *net = NULL;
+    pl_tensor x, sh, y, in2[2];
+    int64_t xd[2] = {2, 6}, sd[1] = {2}, lo[2] = {1, 1}, hi[2] = {12, 12};
+    int64_t sv[2] = {4, 3}, got[8];
+    float xv[12], yv[12] = {0};
+    pl_builder_config *cfg = NULL;
+    void *data = NULL;
+    size_t size = 0;
+    pl_engine *e = NULL;
+    pl_context *ctx = NULL;
+    int rank = 0;
+    for (int i = 0; i < 12; i++)
+        xv[i] = (float)i;
+    PL_CHECK_OK(pl_network_create(&net));
+    PL_CHECK_OK(pl_network_add_input(net, "x", PL_FLOAT32, 2, xd, NULL, &x));
+    PL_CHECK_OK(pl_network_add_input(net, "s", PL_INT64, 1, sd, NULL, &sh));
+    in2[0] = x;
+    in2[1] = sh;
+    PL_CHECK_OK(pl_network_add_layer(net, "Reshape", "r", in2, 2, NULL, 0, 1, (const char *[]){"y"}, &y));
+    PL_CHECK_OK(pl_network_mark_output(net, y));
+    PL_CHECK_OK(pl_builder_config_create(&cfg));
+    PL_CHECK_FAILS(pl_build_serialized(net, cfg, &data, &size), PL_ERR_UNSUPPORTED, "set_shape_values");
+    PL_CHECK_OK(pl_builder_config_set_shape_values(cfg, "s", 2, (int64_t[]){3, 4}, (int64_t[]){3, 4}, (int64_t[]){3, 4}));
+    PL_CHECK_FAILS(pl_builder_config_set_shape_values(cfg, "s", 2, hi, lo, hi), PL_ERR_INVALID_ARG, "min <= opt <= max");
+    PL_CHECK_OK(pl_build_serialized(net, cfg, &data, &size));
+    PL_CHECK_OK(pl_engine_load(data, size, &e));
+    PL_CHECK_OK(pl_context_create(e, &ctx));
+    PL_CHECK_OK(pl_context_set_tensor(ctx, "x", xv, PL_MEMORY_HOST, sizeof(xv)));
+    PL_CHECK_OK(pl_context_set_tensor(ctx, "s", sv, PL_MEMORY_HOST, sizeof(sv)));
+    PL_CHECK_OK(pl_context_get_shape(ctx, "y", &rank, got));
+    PL_CHECK(rank == 2 && got[0] == 4 && got[1] == 3);
+    PL_CHECK_OK(pl_context_set_tensor(ctx, "y", yv, PL_MEMORY_HOST, sizeof(yv)));
+    PL_CHECK_OK(pl_context_execute(ctx));
+    PL_CHECK_OK(pl_context_get_shape(ctx, "y", &rank, got));
+    PL_CHECK(rank == 2 && got[0] == 4 && got[1] == 3 && yv[11] == 11.0f && yv[5] == 5.0f);
+    sv[0] = 6, sv[1] = 2; /* other values at run time, same engine */
+    PL_CHECK_OK(pl_context_execute(ctx));
+    PL_CHECK_OK(pl_context_get_shape(ctx, "y", &rank, got));
+    PL_CHECK(got[0] == 6 && got[1] == 2);
+    sv[0] = 5; /* 5x2 does not hold 12 elements: a clear error, no crash */
+    PL_CHECK_FAILS(pl_context_execute(ctx), PL_ERR_SHAPE, "'r'");
+    pl_context_free(ctx);
+    pl_engine_free(e);
+    pl_free(data);
+    pl_builder_config_free(cfg);
+    pl_network_free(net);
+}
+
 int main(void) {
+    PL_RUN(test_shape_tensor_input);
     PL_RUN(test_static_round_trip);
     PL_RUN(test_dynamic_profile);
     PL_RUN(test_concurrent_contexts);

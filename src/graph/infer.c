@@ -176,8 +176,11 @@ pl_status pl__shape_pass_run(const pl_network *net, const int64_t *const *input_
             }
             if ((pl__layer_value_inputs(l) >> k & 1) && !in[k].data) {
                 s = pl__fail(PL_ERR_UNSUPPORTED, "node '%s' (%s): the values of input %d ('%s') "
-                             "decide its output shape but are only known at run time",
-                             pl__layer_label(l), l->op, k, net->tensors[l->in[k]].name);
+                             "decide its output shape but are only known at run time%s",
+                             pl__layer_label(l), l->op, k, net->tensors[l->in[k]].name,
+                             net->tensors[l->in[k]].kind == PL__TENSOR_INPUT
+                                 ? " (give the graph input's value range with "
+                                   "pl_builder_config_set_shape_values)" : "");
                 goto done;
             }
         }
