@@ -86,6 +86,8 @@ static const pl__kernel_def *pl__cpu_find_kernel(const char *op) {
     return NULL;
 }
 
+int pl__cpu_num_threads(void *bctx) { return bctx ? ((pl__cpu_ctx *)bctx)->threads : 1; }
+
 void pl__cpu_parallel_for(void *bctx, int64_t n, int64_t grain, pl__range_fn fn, void *arg) {
     int threads = bctx ? ((pl__cpu_ctx *)bctx)->threads : 1;
     int64_t chunks;
