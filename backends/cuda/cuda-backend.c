@@ -1,0 +1,497 @@
+/*
+ * cuda-backend.c - the CUDA backend's function table: device memory, copies and
+ * synchronisation on the context's stream, a GPU-event timeline for tactic timing, CUDA graph
+ * capture and replay of a whole execution, the kernel lookup over the op families, and the
+ * services the family files share (error conversion, lazily created library handles, reading
+ * small value inputs back to the host).
+ *
+ * Each execution context owns one non-blocking stream (or runs on the caller's), one cuBLASLt
+ * handle and one cuDNN handle; nothing is shared between contexts, so contexts of one engine run
+ * in parallel threads. The CUDA runtime is linked statically and finds the driver at run time, so
+ * a machine without a driver or a GPU simply reports the backend unavailable.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/cuda/cuda-ew.cuh"
+#include "backends/cuda/cuda-internal.h"
+
+/* ---- errors ---- */
+
+static void pl__fn_name(const char *call, char *buf, size_t size) {
+    size_t n = 0;
+    while (call[n] && call[n] != '(' && n + 1 < size) {
+        buf[n] = call[n];
+        n++;
+    }
+    buf[n] = '\0';
+}
+
+static pl_status pl__backend_fail(const pl__kernel_args *a, const char *call, const char *msg) {
+    char fn[64];
+    pl__fn_name(call, fn, sizeof(fn));
+    /* the runtime drops the message of a failed capture and runs uncaptured: say why here */
+    if (a && a->bctx && ((pl__cuda_ctx *)a->bctx)->capturing && a->layer)
+        pl__log(PL_LOG_WARNING, "cuda graph capture: node '%s' (%s): %s: %s",
+                pl__layer_label(a->layer), a->layer->op, fn, msg);
+    if (a && a->layer)
+        return pl__fail(PL_ERR_BACKEND, "node '%s' (%s): %s: %s", pl__layer_label(a->layer),
+                        a->layer->op, fn, msg);
+    return pl__fail(PL_ERR_BACKEND, "cuda: %s: %s", fn, msg);
+}
+
+pl_status pl__cuda_check(const pl__kernel_args *a, const char *call, cudaError_t e) {
+    if (e == cudaSuccess)
+        return PL_OK;
+    (void)cudaGetLastError(); /* a sticky launch error stays; a plain one is cleared */
+    return pl__backend_fail(a, call, cudaGetErrorString(e));
+}
+
+pl_status pl__cudnn_check(const pl__kernel_args *a, const char *call, cudnnStatus_t s) {
+    char msg[512], detail[384];
+    if (s == CUDNN_STATUS_SUCCESS)
+        return PL_OK;
+    detail[0] = '\0';
+    cudnnGetLastErrorString(detail, sizeof(detail));
+    snprintf(msg, sizeof(msg), "%s%s%s", cudnnGetErrorString(s), detail[0] ? ": " : "", detail);
+    return pl__backend_fail(a, call, msg);
+}
+
+pl_status pl__cublas_check(const pl__kernel_args *a, const char *call, cublasStatus_t s) {
+    char msg[256];
+    if (s == CUBLAS_STATUS_SUCCESS)
+        return PL_OK;
+    snprintf(msg, sizeof(msg), "%s (%s)", cublasLtGetStatusString(s), cublasLtGetStatusName(s));
+    return pl__backend_fail(a, call, msg);
+}
+
+pl_status pl__cuda_unsupported(const pl__kernel_args *a, const char *fmt, ...) {
+    char buf[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    return pl__fail(PL_ERR_UNSUPPORTED, "node '%s' (%s): %s", pl__layer_label(a->layer),
+                    a->layer->op, buf);
+}
+
+/* ---- availability ---- */
+
+static pthread_once_t pl__avail_once = PTHREAD_ONCE_INIT;
+static bool pl__avail;
+
+static void pl__probe_device(void) {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess || n <= 0) {
+        (void)cudaGetLastError();
+        return;
+    }
+    /* a device this build has no kernel image for (older than sm_90) counts as absent */
+    if (pl__cu_probe() != cudaSuccess) {
+        (void)cudaGetLastError();
+        pl__log(PL_LOG_WARNING, "cuda: a GPU is present but this build has no code for it "
+                "(built for PLINTH_CUDA_ARCH)");
+        return;
+    }
+    pl__avail = true;
+}
+
+static bool pl__cuda_available(void) {
+    pthread_once(&pl__avail_once, pl__probe_device);
+    return pl__avail;
+}
+
+/* ---- contexts ---- */
+
+static void pl__cuda_destroy(void *bctx) {
+    pl__cuda_ctx *c = bctx;
+    if (!c)
+        return;
+    if (c->exec)
+        cudaGraphExecDestroy(c->exec);
+    if (c->dnn) {
+        cudnnDestroyTensorDescriptor(c->xd);
+        cudnnDestroyTensorDescriptor(c->yd);
+        cudnnDestroyTensorDescriptor(c->zd);
+        cudnnDestroyTensorDescriptor(c->bd);
+        cudnnDestroyFilterDescriptor(c->wd);
+        cudnnDestroyConvolutionDescriptor(c->cd);
+        cudnnDestroyActivationDescriptor(c->ad);
+        cudnnDestroy(c->dnn);
+    }
+    if (c->lt)
+        cublasLtDestroy(c->lt);
+    if (c->ev_ref)
+        cudaEventDestroy(c->ev_ref);
+    if (c->ev_now)
+        cudaEventDestroy(c->ev_now);
+    if (c->own) {
+        cudaStreamSynchronize(c->own);
+        cudaStreamDestroy(c->own);
+    }
+    if (c->flag)
+        cudaFreeHost(c->flag);
+    free(c->host);
+    free(c);
+}
+
+static pl_status pl__cuda_create(void **bctx) {
+    pl__cuda_ctx *c;
+    pl_status s;
+    const char *tf = getenv("PLINTH_CUDA_TF32");
+    if (!pl__cuda_available())
+        return pl__fail(PL_ERR_UNSUPPORTED, "cuda: no usable GPU");
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return pl__fail(PL_ERR_NOMEM, "out of memory");
+    c->tf32 = tf && tf[0] == '1';
+    if ((s = PL__CU(NULL, cudaGetDevice(&c->device))) ||
+        (s = PL__CU(NULL, cudaStreamCreateWithFlags(&c->own, cudaStreamNonBlocking))) ||
+        (s = PL__CU(NULL, cudaEventCreate(&c->ev_ref))) ||
+        (s = PL__CU(NULL, cudaEventCreate(&c->ev_now))) ||
+        (s = PL__CU(NULL, cudaHostAlloc((void **)&c->flag, sizeof(int), cudaHostAllocMapped))) ||
+        (s = PL__CU(NULL, cudaHostGetDevicePointer((void **)&c->flag_dev, c->flag, 0))))
+        goto fail;
+    *c->flag = 0;
+    c->stream = c->own;
+    if ((s = PL__CU(NULL, cudaEventRecord(c->ev_ref, c->stream))) ||
+        (s = PL__CU(NULL, cudaEventSynchronize(c->ev_ref))))
+        goto fail;
+    *bctx = c;
+    return PL_OK;
+fail:
+    pl__cuda_destroy(c);
+    return s;
+}
+
+pl_status pl__cuda_dnn(const pl__kernel_args *a, pl__cuda_ctx **out) {
+    pl__cuda_ctx *c = a->bctx;
+    pl_status s;
+    if (!c->dnn) {
+        cudnnHandle_t h;
+        if ((s = PL__DNN(a, cudnnCreate(&h))))
+            return s;
+        c->dnn = h;
+        if ((s = PL__DNN(a, cudnnCreateTensorDescriptor(&c->xd))) ||
+            (s = PL__DNN(a, cudnnCreateTensorDescriptor(&c->yd))) ||
+            (s = PL__DNN(a, cudnnCreateTensorDescriptor(&c->zd))) ||
+            (s = PL__DNN(a, cudnnCreateTensorDescriptor(&c->bd))) ||
+            (s = PL__DNN(a, cudnnCreateFilterDescriptor(&c->wd))) ||
+            (s = PL__DNN(a, cudnnCreateConvolutionDescriptor(&c->cd))) ||
+            (s = PL__DNN(a, cudnnCreateActivationDescriptor(&c->ad))))
+            return s;
+    }
+    if ((s = PL__DNN(a, cudnnSetStream(c->dnn, c->stream))))
+        return s;
+    *out = c;
+    return PL_OK;
+}
+
+pl_status pl__cuda_lt(const pl__kernel_args *a, pl__cuda_ctx **out) {
+    pl__cuda_ctx *c = a->bctx;
+    pl_status s;
+    if (!c->lt && (s = PL__LT(a, cublasLtCreate(&c->lt))))
+        return s;
+    *out = c;
+    return PL_OK;
+}
+
+static pl_status pl__cuda_alloc(void *bctx, size_t bytes, void **p) {
+    size_t rounded;
+    cudaError_t e;
+    (void)bctx;
+    if (!pl__add_size(bytes, 255, &rounded))
+        return pl__fail(PL_ERR_NOMEM, "cuda: allocation of %zu bytes overflows", bytes);
+    rounded &= ~(size_t)255;
+    e = cudaMalloc(p, rounded ? rounded : 256); /* cudaMalloc aligns to at least 256 bytes */
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        *p = NULL;
+        return pl__fail(e == cudaErrorMemoryAllocation ? PL_ERR_NOMEM : PL_ERR_BACKEND,
+                        "cuda: cudaMalloc of %zu bytes: %s", bytes, cudaGetErrorString(e));
+    }
+    return PL_OK;
+}
+
+static void pl__cuda_release(void *bctx, void *p) {
+    (void)bctx;
+    if (p)
+        cudaFree(p);
+}
+
+static pl_status pl__cuda_copy(void *bctx, void *dst, const void *src, size_t bytes,
+                               pl__copy_kind kind) {
+    pl__cuda_ctx *c = bctx;
+    enum cudaMemcpyKind k = kind == PL__H2D ? cudaMemcpyHostToDevice
+                            : kind == PL__D2H ? cudaMemcpyDeviceToHost
+                                              : cudaMemcpyDeviceToDevice;
+    if (!bytes || dst == src)
+        return PL_OK;
+    return PL__CU(NULL, cudaMemcpyAsync(dst, src, bytes, k, c->stream));
+}
+
+static pl_status pl__cuda_sync(void *bctx) {
+    pl__cuda_ctx *c = bctx;
+    pl_status s = PL__CU(NULL, cudaStreamSynchronize(c->stream));
+    if (s)
+        return s;
+    if (*c->flag) {
+        *c->flag = 0;
+        return pl__fail(PL_ERR_INVALID_ARG, "cuda: an index input held a value out of range "
+                        "(Gather); the affected outputs were zero-filled");
+    }
+    return PL_OK;
+}
+
+static void pl__cuda_set_stream(void *bctx, void *stream) {
+    pl__cuda_ctx *c = bctx;
+    c->stream = stream ? (cudaStream_t)stream : c->own;
+    if (c->exec) { /* a graph replays on any stream, but the caller asked for a new timeline */
+        cudaGraphExecDestroy(c->exec);
+        c->exec = NULL;
+    }
+}
+
+/* A GPU timestamp: elapsed time from a reference event to an event recorded now, re-based every
+ * second so that the float milliseconds of cudaEventElapsedTime keep microsecond precision. */
+static double pl__cuda_now_ms(void *bctx) {
+    pl__cuda_ctx *c = bctx;
+    float ms = 0.f;
+    cudaEvent_t t;
+    if (cudaEventRecord(c->ev_now, c->stream) != cudaSuccess ||
+        cudaEventSynchronize(c->ev_now) != cudaSuccess ||
+        cudaEventElapsedTime(&ms, c->ev_ref, c->ev_now) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return 0;
+    }
+    if (ms > 1000.f) {
+        c->base_ms += ms;
+        t = c->ev_ref;
+        c->ev_ref = c->ev_now;
+        c->ev_now = t;
+        return c->base_ms;
+    }
+    return c->base_ms + ms;
+}
+
+static pl_status pl__cuda_capture_begin(void *bctx) {
+    pl__cuda_ctx *c = bctx;
+    pl_status s;
+    /* after a failed capture this context runs uncaptured for good, instead of capturing (and
+     * failing) again on every execution */
+    if (c->capture_failed)
+        return pl__fail(PL_ERR_UNSUPPORTED, "cuda: an earlier capture of this context failed");
+    s = PL__CU(NULL, cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal));
+    c->capturing = s == PL_OK;
+    return s;
+}
+
+static pl_status pl__cuda_capture_end(void *bctx) {
+    pl__cuda_ctx *c = bctx;
+    cudaGraph_t g = NULL;
+    cudaGraphExec_t ex = NULL;
+    pl_status s;
+    if (!c->capturing)
+        return pl__fail(PL_ERR_INTERNAL, "cuda: capture_end without capture_begin");
+    c->capturing = false;
+    s = PL__CU(NULL, cudaStreamEndCapture(c->stream, &g));
+    if (!s)
+        s = PL__CU(NULL, cudaGraphInstantiate(&ex, g, 0));
+    if (g)
+        cudaGraphDestroy(g);
+    if (s) {
+        c->capture_failed = true;
+        pl__log(PL_LOG_WARNING, "cuda graph capture failed (%s); this context runs uncaptured",
+                pl_errmsg());
+        return s;
+    }
+    if (c->exec)
+        cudaGraphExecDestroy(c->exec);
+    c->exec = ex;
+    return PL_OK;
+}
+
+static pl_status pl__cuda_replay(void *bctx) {
+    pl__cuda_ctx *c = bctx;
+    if (!c->exec)
+        return pl__fail(PL_ERR_NOT_FOUND, "cuda: no captured graph to replay");
+    return PL__CU(NULL, cudaGraphLaunch(c->exec, c->stream));
+}
+
+/* ---- value inputs ---- */
+
+static pl_status pl__host_room(const pl__kernel_args *a, size_t bytes) {
+    pl__cuda_ctx *c = a->bctx;
+    if (c->host_size >= bytes)
+        return PL_OK;
+    free(c->host);
+    c->host_size = 0;
+    c->host = malloc(bytes);
+    if (!c->host)
+        return pl__fail(PL_ERR_NOMEM, "out of memory");
+    c->host_size = bytes;
+    return PL_OK;
+}
+
+/* Values of input k as host data: from the layer's "cuda.values.<k>" attribute, which the build
+ * records for constant value inputs (so that nothing is read back and the engine stays
+ * capturable), else from the runtime's host copy (pl__kernel_args.host_in), else copied back from
+ * the device. *data points at the attribute, the host copy or c->host. */
+static pl_status pl__values(const pl__kernel_args *a, int k, const void **data, pl_dtype *dt,
+                            int64_t *count) {
+    pl__cuda_ctx *c = a->bctx;
+    const pl__tview *v = &a->in[k];
+    char name[32];
+    const pl_attr *at;
+    size_t bytes;
+    pl_status s;
+    snprintf(name, sizeof(name), "cuda.values.%d", k);
+    at = pl__attrs_find(&a->layer->attrs, name);
+    *count = pl__tview_numel(v);
+    if (at && at->type == PL_ATTR_INTS && at->count == *count) {
+        *data = at->ints;
+        *dt = PL_INT64;
+        return PL_OK;
+    }
+    if (at && at->type == PL_ATTR_FLOATS && at->count == *count) {
+        *data = at->floats;
+        *dt = PL_FLOAT32;
+        return PL_OK;
+    }
+    if (a->host_in && a->host_in[k].data) { /* the runtime's host copy */
+        *data = a->host_in[k].data;
+        *dt = a->host_in[k].dtype;
+        return PL_OK;
+    }
+    bytes = pl__tview_bytes(v);
+    if ((s = pl__host_room(a, bytes ? bytes : 1)))
+        return s;
+    if (bytes && ((s = PL__CU(a, cudaMemcpyAsync(c->host, v->data, bytes, cudaMemcpyDeviceToHost,
+                                                 c->stream))) ||
+                  (s = PL__CU(a, cudaStreamSynchronize(c->stream)))))
+        return s;
+    *data = c->host;
+    *dt = v->dtype;
+    return PL_OK;
+}
+
+pl_status pl__cuda_fetch_i64(const pl__kernel_args *a, int input, int64_t *dst, int64_t max,
+                             int64_t *count) {
+    const void *d;
+    pl_dtype t;
+    pl_status s;
+    if (input >= a->nin || !a->in[input].data) {
+        *count = -1;
+        return PL_OK;
+    }
+    if ((s = pl__values(a, input, &d, &t, count)))
+        return s;
+    if (*count > max)
+        return pl__cuda_unsupported(a, "input %d has %lld values, at most %lld handled", input,
+                                    (long long)*count, (long long)max);
+    for (int64_t i = 0; i < *count; i++)
+        dst[i] = pl__get_i64(d, t, i);
+    return PL_OK;
+}
+
+pl_status pl__cuda_fetch_f64(const pl__kernel_args *a, int input, double *dst, int64_t max,
+                             int64_t *count) {
+    const void *d;
+    pl_dtype t;
+    pl_status s;
+    if (input >= a->nin || !a->in[input].data) {
+        *count = -1;
+        return PL_OK;
+    }
+    if ((s = pl__values(a, input, &d, &t, count)))
+        return s;
+    if (*count > max)
+        return pl__cuda_unsupported(a, "input %d has %lld values, at most %lld handled", input,
+                                    (long long)*count, (long long)max);
+    for (int64_t i = 0; i < *count; i++)
+        dst[i] = pl__get_f64(d, t, i);
+    return PL_OK;
+}
+
+pl_status pl__cuda_host_values(const pl__kernel_args *a, pl__tview *hv, void *store,
+                               size_t store_size) {
+    uint32_t vi = pl__layer_value_inputs(a->layer);
+    size_t used = 0;
+    for (int k = 0; k < a->nin; k++) {
+        const void *d;
+        pl_dtype t;
+        int64_t n;
+        size_t es;
+        pl_status s;
+        hv[k] = a->in[k];
+        if (!(vi >> k & 1) || !a->in[k].data)
+            continue;
+        if ((s = pl__values(a, k, &d, &t, &n)))
+            return s;
+        es = pl_dtype_size(t);
+        if (used + (size_t)n * es > store_size)
+            return pl__cuda_unsupported(a, "value input %d is too large (%lld values)", k,
+                                        (long long)n);
+        memcpy((char *)store + used, d, (size_t)n * es); /* d may be c->host, reused next */
+        hv[k].data = (char *)store + used;
+        hv[k].dtype = t;
+        used += ((size_t)n * es + 7) & ~(size_t)7;
+    }
+    return PL_OK;
+}
+
+/* ---- fused activations ---- */
+
+bool pl__cuda_fused_act(const pl__layer *l, int *act, float *alpha, float *beta) {
+    static const char *const names[] = {"", "Relu", "LeakyRelu", "Clip", "Sigmoid", "Tanh",
+                                        "HardSigmoid", "HardSwish"};
+    const char *name = pl__attr_string(&l->attrs, "activation", NULL);
+    *act = PL__ACT_NONE;
+    *alpha = (float)pl__attr_float(&l->attrs, "activation_alpha", 0.01);
+    *beta = (float)pl__attr_float(&l->attrs, "activation_beta", 0.0);
+    if (!name)
+        return true;
+    for (int i = 1; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+        if (strcmp(name, names[i]) == 0) {
+            *act = i;
+            return true;
+        }
+    return false;
+}
+
+/* ---- kernel lookup ---- */
+
+static const pl__kernel_def *const pl__cuda_groups[] = {pl__cuda_kernels_conv,
+                                                        pl__cuda_kernels_gemm,
+                                                        pl__cuda_kernels_ops};
+
+static const pl__kernel_def *pl__cuda_find_kernel(const char *op) {
+    for (size_t g = 0; g < sizeof(pl__cuda_groups) / sizeof(pl__cuda_groups[0]); g++)
+        for (const pl__kernel_def *k = pl__cuda_groups[g]; k->op; k++)
+            if (strcmp(k->op, op) == 0)
+                return k;
+    return NULL;
+}
+
+const pl__backend pl__cuda_backend = {
+    .name = "cuda",
+    .device = PL_DEVICE_CUDA,
+    .host_memory = false,
+    .available = pl__cuda_available,
+    .create = pl__cuda_create,
+    .destroy = pl__cuda_destroy,
+    .alloc = pl__cuda_alloc,
+    .release = pl__cuda_release,
+    .copy = pl__cuda_copy,
+    .sync = pl__cuda_sync,
+    .set_stream = pl__cuda_set_stream,
+    .now_ms = pl__cuda_now_ms,
+    .find_kernel = pl__cuda_find_kernel,
+    .optimize = pl__cuda_optimize,
+    .capture_begin = pl__cuda_capture_begin,
+    .capture_end = pl__cuda_capture_end,
+    .replay = pl__cuda_replay,
+};

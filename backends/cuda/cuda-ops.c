@@ -1,0 +1,906 @@
+/*
+ * cuda-ops.c - host side of every GPU op other than Conv and Gemm/MatMul: elementwise (unary,
+ * broadcasting binary and variadic, Where, Cast, Clip), pooling, normalizations, Softmax,
+ * Reduce*, and data movement (Reshape family, Transpose, Concat, Split, Slice, Gather, Expand,
+ * Tile, Pad, Resize). Each kernel checks what it handles in supports() (called at engine
+ * creation with the profile's max shapes), so that anything else runs on the CPU instead; run()
+ * resolves parameters on the host and queues one or a few launches on the context's stream.
+ *
+ * Parameters that ONNX passes as value inputs (Slice's starts, Pad's pads, Resize's scales,
+ * Reduce's axes) are read from the "cuda.values.<k>" attributes that the build records for
+ * constant inputs, so such layers neither synchronise nor block graph capture; only a value
+ * input computed at run time is read back from the device.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "backends/cuda/cuda-ew.cuh"
+#include "backends/cuda/cuda-internal.h"
+#include "backends/cuda/cuda-nn.cuh"
+#include "backends/cuda/cuda-shape.cuh"
+#include "graph/ops-nn.h"
+#include "graph/ops-shape.h"
+
+static cudaStream_t pl__stream(const pl__kernel_args *a) {
+    return ((pl__cuda_ctx *)a->bctx)->stream;
+}
+
+static bool pl__decline(const pl__kernel_args *a, const char *what) {
+    pl__cuda_unsupported(a, "%s", what);
+    return false;
+}
+
+static bool pl__small(const pl__kernel_args *a) {
+    /* the device kernels index with int64 but split work in int32 blocks of the grid */
+    for (int k = 0; k < a->nout; k++)
+        if (pl__tview_numel(&a->out[k]) >= ((int64_t)1 << 40))
+            return pl__decline(a, "tensor too large");
+    return true;
+}
+
+static bool pl__es_ok(pl_dtype t) {
+    size_t es = pl_dtype_size(t);
+    return es == 1 || es == 2 || es == 4 || es == 8;
+}
+
+/* ---- broadcast geometry (mirrors the CPU backend's iterator) ---- */
+
+static void pl__bcast_make(const pl__tview *y, const pl__tview *const *in, int nops,
+                           pl__cu_bcast *bc) {
+    int64_t st[3][PL_MAX_RANK];
+    int r = y->rank, m = 0;
+    memset(bc, 0, sizeof(*bc));
+    for (int k = 0; k < nops; k++) {
+        int64_t acc = 1;
+        for (int i = r - 1; i >= 0; i--) {
+            int ii = i - (r - in[k]->rank);
+            int64_t d = ii >= 0 ? in[k]->dims[ii] : 1;
+            st[k][i] = d == 1 ? 0 : acc;
+            acc *= d;
+        }
+    }
+    for (int i = 0; i < r; i++) {
+        bool merge = m > 0;
+        if (y->dims[i] == 1)
+            continue;
+        for (int k = 0; k < nops && merge; k++)
+            merge = bc->st[k][m - 1] == st[k][i] * y->dims[i];
+        if (merge) {
+            bc->dims[m - 1] *= y->dims[i];
+            for (int k = 0; k < nops; k++)
+                bc->st[k][m - 1] = st[k][i];
+        } else {
+            bc->dims[m] = y->dims[i];
+            for (int k = 0; k < nops; k++)
+                bc->st[k][m] = st[k][i];
+            m++;
+        }
+    }
+    if (m == 0) {
+        bc->dims[0] = 1;
+        m = 1;
+    }
+    bc->rank = m;
+    bc->nops = nops;
+}
+
+/* ---- unary ---- */
+
+typedef struct pl__un_def {
+    const char *op;
+    int code;
+    const char *an;
+    double ad;
+    const char *bn;
+    double bd;
+} pl__un_def;
+
+static const pl__un_def pl__unaries[] = {
+    {"Relu", PL__UN_RELU, NULL, 0, NULL, 0},
+    {"LeakyRelu", PL__UN_LEAKY, "alpha", 0.01, NULL, 0},
+    {"Sigmoid", PL__UN_SIGMOID, NULL, 0, NULL, 0},
+    {"Tanh", PL__UN_TANH, NULL, 0, NULL, 0},
+    {"HardSigmoid", PL__UN_HSIG, "alpha", 0.2, "beta", 0.5},
+    {"HardSwish", PL__UN_HSWISH, NULL, 0, NULL, 0},
+    {"Abs", PL__UN_ABS, NULL, 0, NULL, 0},
+    {"Neg", PL__UN_NEG, NULL, 0, NULL, 0},
+    {"Exp", PL__UN_EXP, NULL, 0, NULL, 0},
+    {"Log", PL__UN_LOG, NULL, 0, NULL, 0},
+    {"Sqrt", PL__UN_SQRT, NULL, 0, NULL, 0},
+    {"Reciprocal", PL__UN_RECIP, NULL, 0, NULL, 0},
+    {"Floor", PL__UN_FLOOR, NULL, 0, NULL, 0},
+    {"Ceil", PL__UN_CEIL, NULL, 0, NULL, 0},
+    {"Round", PL__UN_ROUND, NULL, 0, NULL, 0},
+    {"Sin", PL__UN_SIN, NULL, 0, NULL, 0},
+    {"Cos", PL__UN_COS, NULL, 0, NULL, 0},
+    {"Tan", PL__UN_TAN, NULL, 0, NULL, 0},
+    {"Asin", PL__UN_ASIN, NULL, 0, NULL, 0},
+    {"Acos", PL__UN_ACOS, NULL, 0, NULL, 0},
+    {"Atan", PL__UN_ATAN, NULL, 0, NULL, 0},
+    {"Sinh", PL__UN_SINH, NULL, 0, NULL, 0},
+    {"Cosh", PL__UN_COSH, NULL, 0, NULL, 0},
+    {"Asinh", PL__UN_ASINH, NULL, 0, NULL, 0},
+    {"Acosh", PL__UN_ACOSH, NULL, 0, NULL, 0},
+    {"Atanh", PL__UN_ATANH, NULL, 0, NULL, 0},
+    {"Erf", PL__UN_ERF, NULL, 0, NULL, 0},
+    {"Gelu", PL__UN_GELU, NULL, 0, NULL, 0},
+    {"Softplus", PL__UN_SOFTPLUS, NULL, 0, NULL, 0},
+    {"Softsign", PL__UN_SOFTSIGN, NULL, 0, NULL, 0},
+    {"Elu", PL__UN_ELU, "alpha", 1.0, NULL, 0},
+    {"Selu", PL__UN_SELU, "alpha", 1.67326319217681884765625, "gamma", 1.05070102214813232421875},
+    {"Celu", PL__UN_CELU, "alpha", 1.0, NULL, 0},
+    {"Mish", PL__UN_MISH, NULL, 0, NULL, 0},
+    {"ThresholdedRelu", PL__UN_THRELU, "alpha", 1.0, NULL, 0},
+    {"Sign", PL__UN_SIGN, NULL, 0, NULL, 0},
+    {NULL, 0, NULL, 0, NULL, 0},
+};
+
+static const pl__un_def *pl__unary_def(const char *op) {
+    for (const pl__un_def *d = pl__unaries; d->op; d++)
+        if (strcmp(d->op, op) == 0)
+            return d;
+    return NULL;
+}
+
+static bool pl__unary_supports(const pl__kernel_args *a) {
+    if (!pl__cuda_flt(a->in[0].dtype) || a->out[0].dtype != a->in[0].dtype)
+        return pl__decline(a, "float32/float16 only");
+    return pl__small(a);
+}
+
+static pl_status pl__unary_run(const pl__kernel_args *a) {
+    const pl__un_def *d = pl__unary_def(a->layer->op);
+    const pl__attrs *at = &a->layer->attrs;
+    int code;
+    float al, be;
+    if (!d)
+        return pl__cuda_unsupported(a, "not a unary op");
+    code = d->code;
+    al = (float)(d->an ? pl__attr_float(at, d->an, d->ad) : d->ad);
+    be = (float)(d->bn ? pl__attr_float(at, d->bn, d->bd) : d->bd);
+    if (code == PL__UN_GELU && strcmp(pl__attr_string(at, "approximate", "none"), "tanh") == 0)
+        code = PL__UN_GELU_TANH;
+    return PL__CU(a, pl__cu_unary(pl__stream(a), code, a->in[0].dtype, a->in[0].data,
+                                  a->out[0].data, pl__tview_numel(&a->in[0]), al, be, NULL, NULL,
+                                  a->in[0].dtype));
+}
+
+static bool pl__clip_supports(const pl__kernel_args *a) {
+    if (!pl__unary_supports(a))
+        return false;
+    for (int k = 1; k < a->nin; k++)
+        if (a->in[k].dtype != PL_DTYPE_INVALID &&
+            (a->in[k].dtype != a->in[0].dtype || pl__tview_numel(&a->in[k]) != 1))
+            return pl__decline(a, "min/max must be scalars of the input's type");
+    return true;
+}
+
+static pl_status pl__clip_run(const pl__kernel_args *a) {
+    const pl__attrs *at = &a->layer->attrs;
+    float lo = (float)pl__attr_float(at, "min", -INFINITY);
+    float hi = (float)pl__attr_float(at, "max", INFINITY);
+    const void *plo = a->nin > 1 ? a->in[1].data : NULL, *phi = a->nin > 2 ? a->in[2].data : NULL;
+    return PL__CU(a, pl__cu_unary(pl__stream(a), PL__UN_CLIP, a->in[0].dtype, a->in[0].data,
+                                  a->out[0].data, pl__tview_numel(&a->in[0]), lo, hi, plo, phi,
+                                  a->in[0].dtype));
+}
+
+/* Identity, Reshape, Flatten, Squeeze, Unsqueeze: the bytes are unchanged. */
+static pl_status pl__copy_run(const pl__kernel_args *a) {
+    size_t bytes = pl__tview_bytes(&a->in[0]);
+    if (a->out[0].data == a->in[0].data || !bytes)
+        return PL_OK;
+    return PL__CU(a, cudaMemcpyAsync(a->out[0].data, a->in[0].data, bytes,
+                                     cudaMemcpyDeviceToDevice, pl__stream(a)));
+}
+
+static bool pl__copy_supports(const pl__kernel_args *a) {
+    if (pl__tview_bytes(&a->in[0]) != pl__tview_bytes(&a->out[0]))
+        return pl__decline(a, "output size differs from the input");
+    return true;
+}
+
+/* ---- binary and variadic ---- */
+
+typedef struct pl__bin_def {
+    const char *op;
+    int code;
+    bool ints, bools; /* also for integer / bool operands */
+} pl__bin_def;
+
+static const pl__bin_def pl__binaries[] = {
+    {"Add", PL__BIN_ADD, true, false},  {"Sub", PL__BIN_SUB, true, false},
+    {"Mul", PL__BIN_MUL, true, false},  {"Div", PL__BIN_DIV, true, false},
+    {"Pow", PL__BIN_POW, false, false}, {"PRelu", PL__BIN_PRELU, false, false},
+    {"Equal", PL__BIN_EQ, true, true},  {"Less", PL__BIN_LT, true, false},
+    {"Greater", PL__BIN_GT, true, false}, {"LessOrEqual", PL__BIN_LE, true, false},
+    {"GreaterOrEqual", PL__BIN_GE, true, false}, {"And", PL__BIN_AND, false, true},
+    {"Or", PL__BIN_OR, false, true},    {"Xor", PL__BIN_XOR, false, true},
+    {"Sum", PL__BIN_ADD, true, false},  {"Mean", PL__BIN_ADD, false, false},
+    {"Min", PL__BIN_MIN, true, false},  {"Max", PL__BIN_MAX, true, false},
+    {NULL, 0, false, false},
+};
+
+static const pl__bin_def *pl__binary_def(const char *op) {
+    for (const pl__bin_def *d = pl__binaries; d->op; d++)
+        if (strcmp(d->op, op) == 0)
+            return d;
+    return NULL;
+}
+
+static bool pl__binary_supports(const pl__kernel_args *a) {
+    const pl__bin_def *d = pl__binary_def(a->layer->op);
+    pl_dtype t = a->in[0].dtype;
+    int act;
+    float al, be;
+    if (!d)
+        return pl__decline(a, "not a binary op");
+    for (int k = 1; k < a->nin; k++)
+        if (a->in[k].dtype != t)
+            return pl__decline(a, "operands of one type needed");
+    if (d->code == PL__BIN_AND || d->code == PL__BIN_OR || d->code == PL__BIN_XOR) {
+        if (t != PL_BOOL)
+            return pl__decline(a, "bool operands needed");
+    } else if (!(pl__cuda_flt(t) || (d->ints && (t == PL_INT32 || t == PL_INT64)) ||
+                 (d->bools && t == PL_BOOL))) {
+        return pl__decline(a, "dtype not handled on the GPU");
+    }
+    if (!pl__cuda_fused_act(a->layer, &act, &al, &be) || (act && !pl__cuda_flt(t)))
+        return pl__decline(a, "fused activation not handled");
+    if (a->out[0].rank > PL__CU_MAX_RANK)
+        return pl__decline(a, "rank too high");
+    return pl__small(a);
+}
+
+static pl_status pl__binary_run(const pl__kernel_args *a) {
+    const pl__bin_def *d = pl__binary_def(a->layer->op);
+    const pl__tview *Y = &a->out[0];
+    pl__cu_bcast bc;
+    int64_t n = pl__tview_numel(Y);
+    int act;
+    float al, be;
+    pl_status s;
+    if (!d)
+        return pl__cuda_unsupported(a, "not a binary op");
+    pl__cuda_fused_act(a->layer, &act, &al, &be);
+    if (n == 0)
+        return PL_OK;
+    if (a->nin == 1) /* variadic with one input: a copy (Mean of one is itself) */
+        return PL__CU(a, cudaMemcpyAsync(Y->data, a->in[0].data, pl__tview_bytes(Y),
+                                         cudaMemcpyDeviceToDevice, pl__stream(a)));
+    for (int k = 1; k < a->nin; k++) {
+        const pl__tview *ops[2];
+        const void *lhs = k == 1 ? a->in[0].data : Y->data;
+        bool last = k == a->nin - 1;
+        ops[0] = k == 1 ? &a->in[0] : Y;
+        ops[1] = &a->in[k];
+        pl__bcast_make(Y, ops, 2, &bc);
+        if ((s = PL__CU(a, pl__cu_binary(pl__stream(a), d->code, a->in[0].dtype, Y->dtype, lhs,
+                                         a->in[k].data, Y->data, &bc, n,
+                                         last && strcmp(d->op, "Mean") ? act : 0, al, be))))
+            return s;
+    }
+    if (strcmp(d->op, "Mean") == 0) {
+        if ((s = PL__CU(a, pl__cu_scale(pl__stream(a), Y->dtype, Y->data, n, 1.f / (float)a->nin))))
+            return s;
+        if (act)
+            return PL__CU(a, pl__cu_bias_act(pl__stream(a), Y->dtype, Y->data, n, NULL, Y->dtype,
+                                             1, 1, NULL, act, al, be));
+    }
+    return PL_OK;
+}
+
+/* ---- Where, Cast ---- */
+
+static bool pl__where_supports(const pl__kernel_args *a) {
+    if (a->in[0].dtype != PL_BOOL || a->in[1].dtype != a->in[2].dtype || !pl__es_ok(a->in[1].dtype))
+        return pl__decline(a, "bool condition and two operands of one type needed");
+    if (a->out[0].rank > PL__CU_MAX_RANK)
+        return pl__decline(a, "rank too high");
+    return pl__small(a);
+}
+
+static pl_status pl__where_run(const pl__kernel_args *a) {
+    const pl__tview *ops[3] = {&a->in[0], &a->in[1], &a->in[2]};
+    pl__cu_bcast bc;
+    pl__bcast_make(&a->out[0], ops, 3, &bc);
+    return PL__CU(a, pl__cu_where(pl__stream(a), pl_dtype_size(a->out[0].dtype), a->in[0].data,
+                                  a->in[1].data, a->in[2].data, a->out[0].data, &bc,
+                                  pl__tview_numel(&a->out[0])));
+}
+
+static bool pl__castable(pl_dtype t) {
+    switch (t) {
+    case PL_FLOAT32: case PL_FLOAT16: case PL_BFLOAT16: case PL_FLOAT64: case PL_INT64:
+    case PL_INT32: case PL_INT8: case PL_UINT8: case PL_BOOL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool pl__cast_supports(const pl__kernel_args *a) {
+    if (!pl__castable(a->in[0].dtype) || !pl__castable(a->out[0].dtype))
+        return pl__decline(a, "dtype not handled on the GPU");
+    return pl__small(a);
+}
+
+static pl_status pl__cast_run(const pl__kernel_args *a) {
+    return PL__CU(a, pl__cu_cast(pl__stream(a), a->in[0].data, a->in[0].dtype, a->out[0].data,
+                                 a->out[0].dtype, pl__tview_numel(&a->in[0])));
+}
+
+/* ---- pooling ---- */
+
+static pl_status pl__pool_geometry(const pl__kernel_args *a, pl__cu_win *cw) {
+    const pl__tview *x = &a->in[0];
+    const pl__attrs *at = &a->layer->attrs;
+    pl__infer ic = {a->layer, a->nin, a->in, a->nout, a->out};
+    const int64_t *ks;
+    int nsp = x->rank - 2;
+    pl__window w, w3;
+    pl_status s;
+    if (nsp < 1 || nsp > 3 || pl__attr_ints(at, "kernel_shape", &ks) != nsp)
+        return pl__cuda_unsupported(a, "bad rank or kernel_shape");
+    if ((s = pl__window_forward(&ic, nsp, x->dims + 2, ks, pl__attr_int(at, "ceil_mode", 0) != 0,
+                                &w)))
+        return s;
+    pl__window_to_3d(&w, &w3);
+    for (int i = 0; i < 3; i++) {
+        cw->in[i] = w3.in[i];
+        cw->out[i] = w3.out[i];
+        cw->k[i] = w3.k[i];
+        cw->s[i] = w3.s[i];
+        cw->d[i] = w3.d[i];
+        cw->pb[i] = w3.pb[i];
+        cw->pe[i] = w3.pe[i];
+    }
+    return PL_OK;
+}
+
+static bool pl__pool_supports(const pl__kernel_args *a) {
+    pl__cu_win w;
+    if (!pl__cuda_flt(a->in[0].dtype))
+        return pl__decline(a, "float32/float16 only");
+    return pl__pool_geometry(a, &w) == PL_OK && pl__small(a);
+}
+
+static pl_status pl__pool_run(const pl__kernel_args *a) {
+    const pl__attrs *at = &a->layer->attrs;
+    bool is_max = strcmp(a->layer->op, "MaxPool") == 0;
+    pl__cu_win w;
+    pl_status s = pl__pool_geometry(a, &w);
+    if (s)
+        return s;
+    return PL__CU(a, pl__cu_pool(pl__stream(a), a->in[0].dtype, a->in[0].data, a->out[0].data,
+                                 is_max && a->nout > 1 ? a->out[1].data : NULL,
+                                 a->in[0].dims[0] * a->in[0].dims[1], &w, is_max,
+                                 pl__attr_int(at, "count_include_pad", 0) != 0,
+                                 pl__attr_int(at, "storage_order", 0) == 1));
+}
+
+static bool pl__gpool_supports(const pl__kernel_args *a) {
+    if (!pl__cuda_flt(a->in[0].dtype) || a->in[0].rank < 3)
+        return pl__decline(a, "float32/float16 of rank >= 3 only");
+    return pl__small(a);
+}
+
+static pl_status pl__gpool_run(const pl__kernel_args *a) {
+    const pl__tview *x = &a->in[0];
+    int64_t sp = pl__numel(x->rank - 2, x->dims + 2);
+    return PL__CU(a, pl__cu_global_pool(pl__stream(a), x->dtype, x->data, a->out[0].data,
+                                        x->dims[0] * x->dims[1], sp,
+                                        strcmp(a->layer->op, "GlobalMaxPool") == 0));
+}
+
+/* ---- normalizations ---- */
+
+static bool pl__bn_supports(const pl__kernel_args *a) {
+    pl_dtype pt = a->in[1].dtype;
+    int act;
+    float al, be;
+    if (!pl__cuda_flt(a->in[0].dtype) || a->in[0].rank < 2 || a->nout > 1)
+        return pl__decline(a, "float32/float16 of rank >= 2, inference form only");
+    for (int k = 1; k < 5; k++)
+        if (a->in[k].dtype != pt || !pl__cuda_flt(pt) ||
+            pl__tview_numel(&a->in[k]) != a->in[0].dims[1])
+            return pl__decline(a, "four float parameter vectors of one type needed");
+    if (!pl__cuda_fused_act(a->layer, &act, &al, &be))
+        return pl__decline(a, "fused activation not handled");
+    return pl__small(a);
+}
+
+static pl_status pl__bn_run(const pl__kernel_args *a) {
+    const pl__tview *x = &a->in[0];
+    int act;
+    float al, be;
+    pl__cuda_fused_act(a->layer, &act, &al, &be);
+    return PL__CU(a, pl__cu_batchnorm(pl__stream(a), x->dtype, x->data, a->out[0].data,
+                                      a->in[1].data, a->in[2].data, a->in[3].data, a->in[4].data,
+                                      a->in[1].dtype,
+                                      (float)pl__attr_float(&a->layer->attrs, "epsilon", 1e-5),
+                                      x->dims[0], x->dims[1], pl__numel(x->rank - 2, x->dims + 2),
+                                      act, al, be));
+}
+
+static int pl__ln_axis(const pl__kernel_args *a) {
+    int64_t axis = pl__attr_int(&a->layer->attrs, "axis", -1);
+    return (int)(axis < 0 ? axis + a->in[0].rank : axis);
+}
+
+static bool pl__ln_supports(const pl__kernel_args *a) {
+    int axis = pl__ln_axis(a);
+    int64_t inner;
+    if (!pl__cuda_flt(a->in[0].dtype) || axis < 0 || axis >= a->in[0].rank)
+        return pl__decline(a, "float32/float16 and a valid axis needed");
+    inner = pl__numel(a->in[0].rank - axis, a->in[0].dims + axis);
+    for (int k = 1; k < a->nin && k < 3; k++)
+        if (a->in[k].dtype != PL_DTYPE_INVALID &&
+            (a->in[k].dtype != a->in[1].dtype || !pl__cuda_flt(a->in[k].dtype) ||
+             pl__tview_numel(&a->in[k]) != inner))
+            return pl__decline(a, "scale and bias must have the normalized shape");
+    for (int k = 1; k < a->nout; k++)
+        if (a->out[k].dtype != PL_FLOAT32)
+            return pl__decline(a, "mean and inverse std outputs must be float32");
+    return pl__small(a);
+}
+
+static pl_status pl__ln_run(const pl__kernel_args *a) {
+    const pl__tview *x = &a->in[0];
+    int axis = pl__ln_axis(a);
+    return PL__CU(a, pl__cu_layernorm(
+                         pl__stream(a), x->dtype, x->data, a->out[0].data, a->in[1].data,
+                         a->nin > 2 ? a->in[2].data : NULL, a->in[1].dtype,
+                         a->nout > 1 ? a->out[1].data : NULL, a->nout > 2 ? a->out[2].data : NULL,
+                         pl__numel(axis, x->dims), pl__numel(x->rank - axis, x->dims + axis),
+                         (float)pl__attr_float(&a->layer->attrs, "epsilon", 1e-5)));
+}
+
+/* ---- Softmax / LogSoftmax ---- */
+
+static bool pl__softmax_supports(const pl__kernel_args *a) {
+    if (!pl__cuda_flt(a->in[0].dtype))
+        return pl__decline(a, "float32/float16 only");
+    return pl__small(a);
+}
+
+static pl_status pl__softmax_run(const pl__kernel_args *a) {
+    const pl__tview *x = &a->in[0];
+    const pl__attrs *at = &a->layer->attrs;
+    bool legacy = pl__attr_int(at, "opset", 13) < 13;
+    int64_t axis = pl__attr_int(at, "axis", legacy ? 1 : -1), outer, r, inner;
+    int rank = x->rank ? x->rank : 1;
+    int ax = (int)(axis < 0 ? axis + rank : axis);
+    if (ax < 0 || ax >= rank)
+        return pl__cuda_unsupported(a, "axis out of range");
+    outer = pl__numel(ax, x->dims);
+    r = legacy ? pl__numel(x->rank - ax, x->dims + ax) : x->rank ? x->dims[ax] : 1;
+    inner = legacy || !x->rank ? 1 : pl__numel(x->rank - ax - 1, x->dims + ax + 1);
+    return PL__CU(a, pl__cu_softmax(pl__stream(a), x->dtype, x->data, a->out[0].data, outer, r,
+                                    inner, strcmp(a->layer->op, "LogSoftmax") == 0));
+}
+
+/* ---- Reduce* ---- */
+
+static const char *const pl__reduce_ops[] = {"ReduceSum",  "ReduceMean",      "ReduceMax",
+                                             "ReduceMin",  "ReduceProd",      "ReduceL1",
+                                             "ReduceL2",   "ReduceSumSquare", "ReduceLogSum",
+                                             "ReduceLogSumExp", NULL};
+
+/* The reduced axes as [outer, r, inner]; false when they do not form one block (size-1 dims
+ * aside). axes_v: values (count n, -1 when absent). */
+static bool pl__reduce_split(const pl__kernel_args *a, const int64_t *axes_v, int64_t n,
+                             int64_t *outer, int64_t *r, int64_t *inner, bool *noop) {
+    const pl__tview *x = &a->in[0];
+    bool red[PL_MAX_RANK] = {false};
+    int first = -1, last = -1;
+    *noop = false;
+    if (n <= 0) {
+        if (pl__attr_int(&a->layer->attrs, "noop_with_empty_axes", 0)) {
+            *noop = true;
+            return true;
+        }
+        for (int i = 0; i < x->rank; i++)
+            red[i] = true;
+    } else {
+        for (int64_t k = 0; k < n; k++) {
+            int64_t ax = axes_v[k] < 0 ? axes_v[k] + x->rank : axes_v[k];
+            if (ax < 0 || ax >= x->rank)
+                return false;
+            red[ax] = true;
+        }
+    }
+    for (int i = 0; i < x->rank; i++)
+        if (red[i] && x->dims[i] != 1) {
+            if (first < 0)
+                first = i;
+            last = i;
+        }
+    if (first < 0) { /* only size-1 axes reduced: every element is its own group */
+        *outer = pl__tview_numel(x);
+        *r = 1;
+        *inner = 1;
+        return true;
+    }
+    for (int i = first; i <= last; i++)
+        if (!red[i] && x->dims[i] != 1)
+            return false;
+    *outer = pl__numel(first, x->dims);
+    *r = pl__numel(last - first + 1, x->dims + first);
+    *inner = pl__numel(x->rank - last - 1, x->dims + last + 1);
+    return true;
+}
+
+static int pl__reduce_code(const char *op) {
+    for (int i = 0; pl__reduce_ops[i]; i++)
+        if (strcmp(pl__reduce_ops[i], op) == 0)
+            return i;
+    return -1;
+}
+
+/* Axes from input 1 (host data in supports(), where constants carry host pointers; device data
+ * in run()) or the "axes" attribute. */
+static pl_status pl__reduce_axes(const pl__kernel_args *a, bool host, int64_t *axes, int64_t *n) {
+    const int64_t *av;
+    *n = -1;
+    if (a->nin > 1 && a->in[1].dtype != PL_DTYPE_INVALID) {
+        if (!host)
+            return pl__cuda_fetch_i64(a, 1, axes, PL_MAX_RANK, n);
+        if (!a->in[1].data)
+            return pl__cuda_unsupported(a, "axes computed at run time");
+        *n = pl__tview_numel(&a->in[1]);
+        if (*n > PL_MAX_RANK)
+            return pl__cuda_unsupported(a, "too many axes");
+        for (int64_t k = 0; k < *n; k++)
+            axes[k] = pl__get_i64(a->in[1].data, a->in[1].dtype, k);
+        return PL_OK;
+    }
+    *n = pl__attr_ints(&a->layer->attrs, "axes", &av);
+    if (*n > PL_MAX_RANK)
+        return pl__cuda_unsupported(a, "too many axes");
+    for (int64_t k = 0; k < *n; k++)
+        axes[k] = av[k];
+    return PL_OK;
+}
+
+static bool pl__reduce_supports(const pl__kernel_args *a) {
+    int64_t axes[PL_MAX_RANK], n, o, r, i;
+    bool noop;
+    if (!pl__cuda_flt(a->in[0].dtype) || pl__reduce_code(a->layer->op) < 0)
+        return pl__decline(a, "float32/float16 only");
+    if (pl__reduce_axes(a, true, axes, &n))
+        return false;
+    if (!pl__reduce_split(a, axes, n, &o, &r, &i, &noop))
+        return pl__decline(a, "reduced axes are not contiguous");
+    if (!noop && r == 0)
+        return pl__decline(a, "empty reduction");
+    return pl__small(a);
+}
+
+static pl_status pl__reduce_run(const pl__kernel_args *a) {
+    int64_t axes[PL_MAX_RANK], n, o, r, i;
+    bool noop;
+    pl_status s;
+    if ((s = pl__reduce_axes(a, false, axes, &n)))
+        return s;
+    if (!pl__reduce_split(a, axes, n, &o, &r, &i, &noop))
+        return pl__cuda_unsupported(a, "reduced axes are not contiguous");
+    if (noop)
+        return pl__copy_run(a);
+    if (r == 0)
+        return pl__cuda_unsupported(a, "empty reduction");
+    return PL__CU(a, pl__cu_reduce(pl__stream(a), pl__reduce_code(a->layer->op), a->in[0].dtype,
+                                   a->in[0].data, a->out[0].data, o, r, i));
+}
+
+/* ---- Transpose, Concat, Split, Slice, Expand, Tile ---- */
+
+static void pl__strides(const pl__tview *t, int64_t *st) {
+    int64_t acc = 1;
+    for (int i = t->rank - 1; i >= 0; i--) {
+        st[i] = acc;
+        acc *= t->dims[i];
+    }
+}
+
+static bool pl__move_supports(const pl__kernel_args *a) {
+    if (!pl__es_ok(a->in[0].dtype) || a->in[0].rank > 8 || a->out[0].rank > 8)
+        return pl__decline(a, "element size or rank not handled");
+    return pl__small(a);
+}
+
+static pl_status pl__transpose_run(const pl__kernel_args *a) {
+    const pl__tview *x = &a->in[0];
+    const int64_t *perm;
+    int64_t np = pl__attr_ints(&a->layer->attrs, "perm", &perm), xs[PL_MAX_RANK];
+    pl__cu_copy c;
+    memset(&c, 0, sizeof(c));
+    pl__strides(x, xs);
+    c.rank = x->rank;
+    for (int i = 0; i < x->rank; i++) {
+        int64_t p = np == x->rank ? perm[i] : x->rank - 1 - i;
+        if (p < 0 || p >= x->rank)
+            return pl__cuda_unsupported(a, "bad perm");
+        c.dims[i] = x->dims[p];
+        c.src_st[i] = xs[p];
+    }
+    pl__strides(&a->out[0], c.dst_st);
+    if (x->rank == 0)
+        return pl__copy_run(a);
+    return PL__CU(a, pl__cu_strided_copy(pl__stream(a), pl_dtype_size(x->dtype), x->data,
+                                         a->out[0].data, &c));
+}
+
+/* Concat / Split: each part is a 2-D block [outer, part extent * inner] of the whole. */
+static pl_status pl__concat_split(const pl__kernel_args *a, bool split) {
+    const pl__tview *whole = split ? &a->in[0] : &a->out[0];
+    const pl__tview *parts = split ? a->out : a->in;
+    int nparts = split ? a->nout : a->nin;
+    int64_t ax = pl__attr_int(&a->layer->attrs, "axis", 0), outer, inner, row, at = 0;
+    size_t es = pl_dtype_size(whole->dtype);
+    int axis;
+    if (whole->rank == 0)
+        return pl__cuda_unsupported(a, "scalar");
+    axis = (int)(ax < 0 ? ax + whole->rank : ax);
+    if (axis < 0 || axis >= whole->rank)
+        return pl__cuda_unsupported(a, "axis out of range");
+    outer = pl__numel(axis, whole->dims);
+    inner = pl__numel(whole->rank - axis - 1, whole->dims + axis + 1);
+    row = whole->dims[axis] * inner;
+    for (int k = 0; k < nparts; k++) {
+        int64_t blk;
+        pl_status s;
+        if (split ? !parts[k].data : parts[k].dtype == PL_DTYPE_INVALID)
+            continue;
+        blk = parts[k].rank == whole->rank ? parts[k].dims[axis] * inner : 0;
+        if (blk > 0 && outer > 0) {
+            char *w = (char *)whole->data + at * (int64_t)es;
+            if (split)
+                s = PL__CU(a, cudaMemcpy2DAsync(parts[k].data, (size_t)blk * es, w,
+                                                (size_t)row * es, (size_t)blk * es, (size_t)outer,
+                                                cudaMemcpyDeviceToDevice, pl__stream(a)));
+            else
+                s = PL__CU(a, cudaMemcpy2DAsync(w, (size_t)row * es, parts[k].data,
+                                                (size_t)blk * es, (size_t)blk * es, (size_t)outer,
+                                                cudaMemcpyDeviceToDevice, pl__stream(a)));
+            if (s)
+                return s;
+        }
+        at += blk;
+    }
+    return PL_OK;
+}
+
+static pl_status pl__concat_run(const pl__kernel_args *a) { return pl__concat_split(a, false); }
+static pl_status pl__split_run(const pl__kernel_args *a) { return pl__concat_split(a, true); }
+
+static bool pl__concat_supports(const pl__kernel_args *a) {
+    for (int k = 0; k < a->nin; k++)
+        if (a->in[k].dtype != PL_DTYPE_INVALID && a->in[k].dtype != a->out[0].dtype)
+            return pl__decline(a, "inputs of one type needed");
+    return pl__move_supports(a);
+}
+
+#define PL__VALUE_BYTES 4096
+
+static pl_status pl__slice_run(const pl__kernel_args *a) {
+    pl__tview hv[5];
+    int64_t store[PL__VALUE_BYTES / 8], xs[PL_MAX_RANK];
+    pl__slice_params p;
+    pl__cu_copy c;
+    pl_status s;
+    const pl__tview *x = &a->in[0];
+    if (a->nin > 5)
+        return pl__cuda_unsupported(a, "too many inputs");
+    if ((s = pl__cuda_host_values(a, hv, store, sizeof(store))) ||
+        (s = pl__slice_resolve(a->layer, a->nin, hv, &p)))
+        return s;
+    memset(&c, 0, sizeof(c));
+    pl__strides(x, xs);
+    c.rank = x->rank;
+    for (int i = 0; i < x->rank; i++) {
+        c.dims[i] = p.count[i];
+        c.src_st[i] = xs[i] * p.step[i];
+        c.src_off += p.start[i] * xs[i];
+        if (p.count[i] != a->out[0].dims[i])
+            return pl__cuda_unsupported(a, "slice extents disagree with the output");
+    }
+    pl__strides(&a->out[0], c.dst_st);
+    return PL__CU(a, pl__cu_strided_copy(pl__stream(a), pl_dtype_size(x->dtype), x->data,
+                                         a->out[0].data, &c));
+}
+
+static pl_status pl__expand_tile(const pl__kernel_args *a, bool tile) {
+    const pl__tview *x = &a->in[0], *y = &a->out[0];
+    int64_t xs[PL_MAX_RANK];
+    pl__cu_copy c;
+    memset(&c, 0, sizeof(c));
+    pl__strides(x, xs);
+    c.rank = y->rank;
+    for (int i = 0; i < y->rank; i++) {
+        int xi = i - (y->rank - x->rank);
+        int64_t xd = xi >= 0 ? x->dims[xi] : 1;
+        c.dims[i] = y->dims[i];
+        if (tile) {
+            c.src_st[i] = xs[i];
+            c.mod[i] = xd;
+        } else {
+            c.src_st[i] = xd == 1 ? 0 : xs[xi];
+        }
+    }
+    pl__strides(y, c.dst_st);
+    if (y->rank == 0)
+        return pl__copy_run(a);
+    return PL__CU(a, pl__cu_strided_copy(pl__stream(a), pl_dtype_size(x->dtype), x->data, y->data,
+                                         &c));
+}
+
+static pl_status pl__expand_run(const pl__kernel_args *a) { return pl__expand_tile(a, false); }
+static pl_status pl__tile_run(const pl__kernel_args *a) {
+    if (a->in[0].rank != a->out[0].rank)
+        return pl__cuda_unsupported(a, "rank mismatch");
+    return pl__expand_tile(a, true);
+}
+
+/* ---- Gather ---- */
+
+static bool pl__gather_supports(const pl__kernel_args *a) {
+    if (a->in[1].dtype != PL_INT32 && a->in[1].dtype != PL_INT64)
+        return pl__decline(a, "int32/int64 indices needed");
+    return pl__move_supports(a);
+}
+
+static pl_status pl__gather_run(const pl__kernel_args *a) {
+    const pl__tview *x = &a->in[0];
+    int64_t ax = pl__attr_int(&a->layer->attrs, "axis", 0);
+    int axis = (int)(ax < 0 ? ax + x->rank : ax);
+    pl__cuda_ctx *c = a->bctx;
+    if (axis < 0 || axis >= x->rank)
+        return pl__cuda_unsupported(a, "axis out of range");
+    return PL__CU(a, pl__cu_gather(c->stream, pl_dtype_size(x->dtype), x->data, a->in[1].data,
+                                   a->in[1].dtype, a->out[0].data, pl__numel(axis, x->dims),
+                                   x->dims[axis],
+                                   pl__numel(x->rank - axis - 1, x->dims + axis + 1),
+                                   pl__tview_numel(&a->in[1]), c->flag_dev));
+}
+
+/* ---- Pad, Resize ---- */
+
+static pl_status pl__pad_run(const pl__kernel_args *a) {
+    pl__tview hv[4];
+    int64_t store[PL__VALUE_BYTES / 8];
+    pl__pad_params p;
+    const pl__tview *x = &a->in[0], *y = &a->out[0];
+    const void *vdev = NULL;
+    uint64_t vbits = 0;
+    pl_status s;
+    if (a->nin > 4)
+        return pl__cuda_unsupported(a, "too many inputs");
+    if ((s = pl__cuda_host_values(a, hv, store, sizeof(store))))
+        return s;
+    if (a->nin > 2)
+        hv[2].data = NULL; /* device memory: the kernel reads the constant itself */
+    if ((s = pl__pad_resolve(a->layer, a->nin, hv, &p)))
+        return s;
+    if (a->nin > 2 && a->in[2].data && a->in[2].dtype == x->dtype && pl__tview_numel(&a->in[2]))
+        vdev = a->in[2].data;
+    else
+        pl__set_f64(&vbits, x->dtype, 0, p.value);
+    if (pl__tview_numel(y) == 0)
+        return PL_OK;
+    if (y->rank == 0)
+        return pl__copy_run(a);
+    return PL__CU(a, pl__cu_pad(pl__stream(a), pl_dtype_size(x->dtype), x->data, y->data, y->rank,
+                                x->dims, y->dims, p.begin, (int)p.mode, vdev, vbits));
+}
+
+static bool pl__pad_supports(const pl__kernel_args *a) {
+    if (a->in[0].rank < 1)
+        return pl__decline(a, "scalar");
+    /* Pad's shape inference reads the constant_value input, which is not a value input: on a
+     * device layer the runtime hands inference that input's device pointer, which the host must
+     * not read. Until the runtime passes only host data to inference, a Pad with an explicit
+     * constant runs on the CPU. */
+    if (a->nin > 2 && a->in[2].dtype != PL_DTYPE_INVALID && pl__tview_numel(&a->in[2]) > 0)
+        return pl__decline(a, "explicit constant_value (see cuda-ops.c)");
+    return pl__move_supports(a);
+}
+
+static bool pl__resize_supports(const pl__kernel_args *a) {
+    const char *mode = pl__attr_string(&a->layer->attrs, "mode", "nearest");
+    if (!pl__cuda_flt(a->in[0].dtype))
+        return pl__decline(a, "float32/float16 only");
+    if (strcmp(mode, "nearest") && strcmp(mode, "linear"))
+        return pl__decline(a, "nearest and linear modes only");
+    if (pl__attrs_find(&a->layer->attrs, "antialias") &&
+        pl__attr_int(&a->layer->attrs, "antialias", 0))
+        return pl__decline(a, "antialias not handled");
+    return pl__move_supports(a);
+}
+
+static pl_status pl__resize_run(const pl__kernel_args *a) {
+    pl__tview hv[4];
+    int64_t store[PL__VALUE_BYTES / 8];
+    pl__resize_params p;
+    pl__cu_resize r;
+    const pl__tview *x = &a->in[0], *y = &a->out[0];
+    pl_status s;
+    if (a->nin > 4)
+        return pl__cuda_unsupported(a, "too many inputs");
+    if ((s = pl__cuda_host_values(a, hv, store, sizeof(store))) ||
+        (s = pl__resize_resolve(a->layer, a->nin, hv, &p)))
+        return s;
+    if (p.mode == PL__RESIZE_CUBIC)
+        return pl__cuda_unsupported(a, "cubic mode");
+    if (pl__tview_numel(y) == 0)
+        return PL_OK;
+    if (pl__tview_numel(x) == 0 || x->rank != y->rank || x->rank > 8)
+        return pl__cuda_unsupported(a, "empty input or rank mismatch");
+    memset(&r, 0, sizeof(r));
+    r.rank = x->rank;
+    r.mode = p.mode == PL__RESIZE_LINEAR;
+    r.coord = (int)p.coord;
+    r.round = (int)p.round;
+    r.extrapolation = (float)p.extrapolation;
+    for (int i = 0; i < x->rank; i++) {
+        if (p.out[i] != y->dims[i])
+            return pl__cuda_unsupported(a, "output shape disagrees with the resolved sizes");
+        r.in[i] = x->dims[i];
+        r.out[i] = y->dims[i];
+        r.scale[i] = p.scale[i];
+        r.roi_start[i] = p.roi_start[i];
+        r.roi_end[i] = p.roi_end[i];
+    }
+    return PL__CU(a, pl__cu_resize_run(pl__stream(a), x->dtype, x->data, y->data, &r));
+}
+
+/* ---- the table ---- */
+
+#define PL__UN_K(name) {.op = name, .run = pl__unary_run, .supports = pl__unary_supports}
+#define PL__BIN_K(name) {.op = name, .run = pl__binary_run, .supports = pl__binary_supports}
+#define PL__RED_K(name) {.op = name, .run = pl__reduce_run, .supports = pl__reduce_supports}
+
+const pl__kernel_def pl__cuda_kernels_ops[] = {
+    PL__UN_K("Relu"), PL__UN_K("LeakyRelu"), PL__UN_K("Sigmoid"), PL__UN_K("Tanh"),
+    PL__UN_K("HardSigmoid"), PL__UN_K("HardSwish"), PL__UN_K("Abs"), PL__UN_K("Neg"),
+    PL__UN_K("Exp"), PL__UN_K("Log"), PL__UN_K("Sqrt"), PL__UN_K("Reciprocal"), PL__UN_K("Floor"),
+    PL__UN_K("Ceil"), PL__UN_K("Round"), PL__UN_K("Sin"), PL__UN_K("Cos"), PL__UN_K("Tan"),
+    PL__UN_K("Asin"), PL__UN_K("Acos"), PL__UN_K("Atan"), PL__UN_K("Sinh"), PL__UN_K("Cosh"),
+    PL__UN_K("Asinh"), PL__UN_K("Acosh"), PL__UN_K("Atanh"), PL__UN_K("Erf"), PL__UN_K("Gelu"),
+    PL__UN_K("Softplus"), PL__UN_K("Softsign"), PL__UN_K("Elu"), PL__UN_K("Selu"),
+    PL__UN_K("Celu"), PL__UN_K("Mish"), PL__UN_K("ThresholdedRelu"), PL__UN_K("Sign"),
+    {.op = "Clip", .run = pl__clip_run, .supports = pl__clip_supports},
+    PL__BIN_K("Add"), PL__BIN_K("Sub"), PL__BIN_K("Mul"), PL__BIN_K("Div"), PL__BIN_K("Pow"),
+    PL__BIN_K("PRelu"), PL__BIN_K("Equal"), PL__BIN_K("Less"), PL__BIN_K("Greater"),
+    PL__BIN_K("LessOrEqual"), PL__BIN_K("GreaterOrEqual"), PL__BIN_K("And"), PL__BIN_K("Or"),
+    PL__BIN_K("Xor"), PL__BIN_K("Sum"), PL__BIN_K("Mean"), PL__BIN_K("Min"), PL__BIN_K("Max"),
+    {.op = "Where", .run = pl__where_run, .supports = pl__where_supports},
+    {.op = "Cast", .run = pl__cast_run, .supports = pl__cast_supports},
+    {.op = "CastLike", .run = pl__cast_run, .supports = pl__cast_supports},
+    {.op = "Identity", .run = pl__copy_run, .supports = pl__copy_supports},
+    {.op = "Reshape", .run = pl__copy_run, .supports = pl__copy_supports},
+    {.op = "Flatten", .run = pl__copy_run, .supports = pl__copy_supports},
+    {.op = "Squeeze", .run = pl__copy_run, .supports = pl__copy_supports},
+    {.op = "Unsqueeze", .run = pl__copy_run, .supports = pl__copy_supports},
+    {.op = "MaxPool", .run = pl__pool_run, .supports = pl__pool_supports},
+    {.op = "AveragePool", .run = pl__pool_run, .supports = pl__pool_supports},
+    {.op = "GlobalAveragePool", .run = pl__gpool_run, .supports = pl__gpool_supports},
+    {.op = "GlobalMaxPool", .run = pl__gpool_run, .supports = pl__gpool_supports},
+    {.op = "BatchNormalization", .run = pl__bn_run, .supports = pl__bn_supports},
+    {.op = "LayerNormalization", .run = pl__ln_run, .supports = pl__ln_supports},
+    {.op = "Softmax", .run = pl__softmax_run, .supports = pl__softmax_supports},
+    {.op = "LogSoftmax", .run = pl__softmax_run, .supports = pl__softmax_supports},
+    PL__RED_K("ReduceSum"), PL__RED_K("ReduceMean"), PL__RED_K("ReduceMax"),
+    PL__RED_K("ReduceMin"), PL__RED_K("ReduceProd"), PL__RED_K("ReduceL1"), PL__RED_K("ReduceL2"),
+    PL__RED_K("ReduceSumSquare"), PL__RED_K("ReduceLogSum"), PL__RED_K("ReduceLogSumExp"),
+    {.op = "Transpose", .run = pl__transpose_run, .supports = pl__move_supports},
+    {.op = "Concat", .run = pl__concat_run, .supports = pl__concat_supports},
+    {.op = "Split", .run = pl__split_run, .supports = pl__move_supports},
+    {.op = "Slice", .run = pl__slice_run, .supports = pl__move_supports},
+    {.op = "Expand", .run = pl__expand_run, .supports = pl__move_supports},
+    {.op = "Tile", .run = pl__tile_run, .supports = pl__move_supports},
+    {.op = "Gather", .run = pl__gather_run, .supports = pl__gather_supports},
+    {.op = "Pad", .run = pl__pad_run, .supports = pl__pad_supports},
+    {.op = "Resize", .run = pl__resize_run, .supports = pl__resize_supports},
+    {0},
+};
