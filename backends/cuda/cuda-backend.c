@@ -476,6 +476,9 @@ static const pl__kernel_def *pl__cuda_find_kernel(const char *op) {
     return NULL;
 }
 
+/* Plugin CUDA kernels launch on the context's stream. */
+static void *pl__cuda_get_stream(void *bctx) { return ((pl__cuda_ctx *)bctx)->stream; }
+
 const pl__backend pl__cuda_backend = {
     .name = "cuda",
     .device = PL_DEVICE_CUDA,
@@ -494,4 +497,5 @@ const pl__backend pl__cuda_backend = {
     .capture_begin = pl__cuda_capture_begin,
     .capture_end = pl__cuda_capture_end,
     .replay = pl__cuda_replay,
+    .get_stream = pl__cuda_get_stream,
 };

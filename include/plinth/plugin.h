@@ -112,12 +112,14 @@ typedef enum pl_log_severity {
 /* ---------------------------------------------------------------------------------------------
  * Symbolic shape expressions.
  *
- * A pl_expr is a non-negative integer constant written as is (2, 64, ...), or a negative handle
- * to an expression the host built (an input dim, a size tensor, or an operation on others). The
- * host records the expressions an outputs() or workspace() callback builds, so it can evaluate
- * them at any concrete shape (every min/opt/max profile point, and at run time) and store them
- * in an engine. Errors are sticky: an operation on PL_EXPR_INVALID gives PL_EXPR_INVALID and the
- * host reports the first failure when the callback returns, so callbacks need no error checks.
+ * A pl_expr is an integer constant written as is (2, 64, -1, ...), or a handle to an expression
+ * the host built (an input dim, a size tensor, or an operation on others); handles occupy a
+ * reserved range just above PL_EXPR_INVALID (INT64_MIN), so no ordinary number is mistaken for
+ * one. The host records the expressions an outputs() or workspace() callback builds and
+ * evaluates them at every concrete shape it needs (each min/opt/max profile point, and at run
+ * time); a handle means nothing outside the call that made it. Errors are sticky: an operation
+ * on PL_EXPR_INVALID gives PL_EXPR_INVALID and the host reports the first failure when the
+ * callback returns, so callbacks need no error checks.
  */
 typedef int64_t pl_expr;
 #define PL_EXPR_INVALID INT64_MIN
@@ -207,7 +209,7 @@ typedef struct pl_plugin_def {
 
     /* Identity: (namespace, name, version). An ONNX node maps to it by (domain, op_type), or by
      * op_type plus the string attributes plugin_namespace and plugin_version. */
-    const char *ns;        /* "" allowed; no "::" */
+    const char *ns;        /* "" allowed; identity strings: printable, no spaces, no ':' */
     const char *name;
     const char *version;   /* NULL: "1" */
     const char *doc;       /* one line, shown by `plinth plugin list` */
@@ -229,9 +231,10 @@ typedef struct pl_plugin_def {
     const char *tactics[PL_PLUGIN_MAX_TACTICS];   /* named kernel variants, timed at build */
     pl_attr_spec attrs[PL_PLUGIN_MAX_ATTRS];
 
-    /* Describes every output with pl_output()/pl_output_like()/pl_size_tensor(). NULL: every
-     * output has input 0's shape (and dtype, unless types says otherwise). Return 0, or an error
-     * through pl_error(). */
+    /* Describes every output with pl_output()/pl_output_like()/pl_size_tensor(), in terms of
+     * pl_dim() expressions (in[].dims are -1 here: a shape must hold at every input shape).
+     * NULL: every output has input 0's shape (and dtype, unless types says otherwise). Return
+     * 0, or an error through pl_error(). */
     int (*outputs)(pl_ctx *c);
     /* Optional extra check beyond `types` (e.g. attribute values a dtype cannot handle); return
      * false after pl_error() saying why. */
@@ -272,7 +275,8 @@ struct pl_host_api {
     uint32_t abi;         /* the host's PL_PLUGIN_ABI */
     const char *version;  /* plinth's version string, "0.1.0" */
 
-    /* Registration, during plinth_plugin_init only. 0, or -1 with the reason logged. */
+    /* Registration, during plinth_plugin_init only. 0, or -1: the reason is recorded and the
+     * whole library load fails with it (returning -1 from init is enough). */
     int (*register_plugin)(pl_plugin_registrar *reg, const pl_plugin_def *def);
 
     /* Messages. error() records the message for the failing callback (the host prefixes the
@@ -325,8 +329,12 @@ PL_PLUGIN_EXPORT extern const uint32_t plinth_plugin_abi;
 #define pl_log(c, severity, ...) ((c)->host->log((severity), __VA_ARGS__))
 
 static inline int64_t pl_get_int(pl_ctx *c, const char *name) { return c->host->get_int(c, name); }
-static inline bool pl_get_bool(pl_ctx *c, const char *name) { return c->host->get_int(c, name) != 0; }
-static inline double pl_get_float(pl_ctx *c, const char *name) { return c->host->get_float(c, name); }
+static inline bool pl_get_bool(pl_ctx *c, const char *name) {
+    return c->host->get_int(c, name) != 0;
+}
+static inline double pl_get_float(pl_ctx *c, const char *name) {
+    return c->host->get_float(c, name);
+}
 static inline const char *pl_get_string(pl_ctx *c, const char *name) {
     return c->host->get_string(c, name);
 }
@@ -341,23 +349,41 @@ static inline const void *pl_get_bytes(pl_ctx *c, const char *name, int64_t *cou
 }
 
 /* Dim `axis` of input `input` (negative axis counts from the end). */
-static inline pl_expr pl_dim(pl_ctx *c, int input, int axis) { return c->host->dim(c, input, axis); }
-static inline pl_expr pl_add(pl_ctx *c, pl_expr a, pl_expr b) { return c->host->op(c, PL_EXPR_ADD, a, b); }
-static inline pl_expr pl_sub(pl_ctx *c, pl_expr a, pl_expr b) { return c->host->op(c, PL_EXPR_SUB, a, b); }
-static inline pl_expr pl_mul(pl_ctx *c, pl_expr a, pl_expr b) { return c->host->op(c, PL_EXPR_MUL, a, b); }
+static inline pl_expr pl_dim(pl_ctx *c, int input, int axis) {
+    return c->host->dim(c, input, axis);
+}
+static inline pl_expr pl_add(pl_ctx *c, pl_expr a, pl_expr b) {
+    return c->host->op(c, PL_EXPR_ADD, a, b);
+}
+static inline pl_expr pl_sub(pl_ctx *c, pl_expr a, pl_expr b) {
+    return c->host->op(c, PL_EXPR_SUB, a, b);
+}
+static inline pl_expr pl_mul(pl_ctx *c, pl_expr a, pl_expr b) {
+    return c->host->op(c, PL_EXPR_MUL, a, b);
+}
 static inline pl_expr pl_div(pl_ctx *c, pl_expr a, pl_expr b) {
     return c->host->op(c, PL_EXPR_FLOOR_DIV, a, b);
 }
 static inline pl_expr pl_cdiv(pl_ctx *c, pl_expr a, pl_expr b) {
     return c->host->op(c, PL_EXPR_CEIL_DIV, a, b);
 }
-static inline pl_expr pl_min(pl_ctx *c, pl_expr a, pl_expr b) { return c->host->op(c, PL_EXPR_MIN, a, b); }
-static inline pl_expr pl_max(pl_ctx *c, pl_expr a, pl_expr b) { return c->host->op(c, PL_EXPR_MAX, a, b); }
-static inline pl_expr pl_eq(pl_ctx *c, pl_expr a, pl_expr b) { return c->host->op(c, PL_EXPR_EQ, a, b); }
-static inline pl_expr pl_lt(pl_ctx *c, pl_expr a, pl_expr b) { return c->host->op(c, PL_EXPR_LT, a, b); }
+static inline pl_expr pl_min(pl_ctx *c, pl_expr a, pl_expr b) {
+    return c->host->op(c, PL_EXPR_MIN, a, b);
+}
+static inline pl_expr pl_max(pl_ctx *c, pl_expr a, pl_expr b) {
+    return c->host->op(c, PL_EXPR_MAX, a, b);
+}
+static inline pl_expr pl_eq(pl_ctx *c, pl_expr a, pl_expr b) {
+    return c->host->op(c, PL_EXPR_EQ, a, b);
+}
+static inline pl_expr pl_lt(pl_ctx *c, pl_expr a, pl_expr b) {
+    return c->host->op(c, PL_EXPR_LT, a, b);
+}
 /* Product of the dims of an input. */
 static inline pl_expr pl_volume(pl_ctx *c, int input) {
     pl_expr v = 1;
+    if (input < 0 || input >= c->nin)
+        return pl_dim(c, input, 0); /* reports the bad index */
     for (int d = 0; d < c->in[input].rank; d++)
         v = pl_mul(c, v, pl_dim(c, input, d));
     return v;
@@ -369,10 +395,11 @@ static inline int pl_output(pl_ctx *c, int k, pl_dtype dtype, int rank, const pl
 }
 /* Output k has input i's shape (and dtype, unless `types` says otherwise). */
 static inline int pl_output_like(pl_ctx *c, int k, int i) {
-    pl_expr d[PL_MAX_RANK];
-    for (int a = 0; a < c->in[i].rank && a < PL_MAX_RANK; a++)
-        d[a] = pl_dim(c, i, a);
-    return c->host->set_output(c, k, PL_DTYPE_INVALID, c->in[i].rank, d);
+    pl_expr d[PL_MAX_RANK] = {0};
+    int rank = i >= 0 && i < c->nin ? c->in[i].rank : 1;
+    for (int a = 0; a < rank && a < PL_MAX_RANK; a++)
+        d[a] = pl_dim(c, i, a); /* a bad index is reported here */
+    return c->host->set_output(c, k, PL_DTYPE_INVALID, rank, d);
 }
 /* Declares output `k` a size tensor: a scalar (INT32 unless `types` says INT64) whose value the
  * kernel writes, and returns the expression standing for that value, to use as an output dim.
@@ -381,7 +408,8 @@ static inline pl_expr pl_size_tensor(pl_ctx *c, int k, pl_expr opt, pl_expr uppe
     return c->host->size_tensor(c, k, opt, upper);
 }
 /* Reserved for NVRTC kernels. */
-static inline int pl_launch(pl_ctx *c, const pl_expr *grid3, const pl_expr *block3, pl_expr shared) {
+static inline int pl_launch(pl_ctx *c, const pl_expr *grid3, const pl_expr *block3,
+                            pl_expr shared) {
     return c->host->set_launch(c, grid3, block3, shared);
 }
 
