@@ -76,22 +76,44 @@ void pl__nn_bias_act(const pl__nn_act *act, float *restrict y, float bias,
     }
 }
 
+/* The CPU computes these layers in float32 only (MatMul also in float64/int32/int64). */
+static bool pl__cpu_nn_f32(const pl__kernel_args *a) {
+    for (int i = 0; i < a->nin; i++)
+        if (a->in[i].dtype != PL_DTYPE_INVALID && a->in[i].dtype != PL_FLOAT32) {
+            pl__fail(PL_ERR_UNSUPPORTED, "node '%s' (%s): the CPU computes it in float32 only, got %s",
+                     pl__layer_label(a->layer), a->layer->op, pl_dtype_name(a->in[i].dtype));
+            return false;
+        }
+    return true;
+}
+
+static bool pl__cpu_matmul_types(const pl__kernel_args *a) {
+    if (a->in[0].dtype == PL_FLOAT16 || a->in[0].dtype == PL_BFLOAT16) {
+        pl__fail(PL_ERR_UNSUPPORTED, "node '%s' (MatMul): the CPU has no %s MatMul",
+                 pl__layer_label(a->layer), pl_dtype_name(a->in[0].dtype));
+        return false;
+    }
+    return true;
+}
+
 const pl__kernel_def pl__cpu_kernels_nn[] = {
-    {.op = "Conv", .run = pl__cpu_conv, .workspace = pl__cpu_conv_workspace},
+    {.op = "Conv", .run = pl__cpu_conv, .workspace = pl__cpu_conv_workspace, .supports = pl__cpu_nn_f32},
     {.op = "ConvTranspose",
      .run = pl__cpu_conv_transpose,
-     .workspace = pl__cpu_conv_transpose_workspace},
-    {.op = "MatMul", .run = pl__cpu_matmul},
-    {.op = "Gemm", .run = pl__cpu_gemm},
+     .workspace = pl__cpu_conv_transpose_workspace,
+     .supports = pl__cpu_nn_f32},
+    {.op = "MatMul", .run = pl__cpu_matmul, .supports = pl__cpu_matmul_types},
+    {.op = "Gemm", .run = pl__cpu_gemm, .supports = pl__cpu_nn_f32},
     {.op = "Einsum", .run = pl__cpu_einsum, .workspace = pl__cpu_einsum_workspace},
-    {.op = "MaxPool", .run = pl__cpu_maxpool},
-    {.op = "AveragePool", .run = pl__cpu_avgpool},
-    {.op = "GlobalAveragePool", .run = pl__cpu_global_avgpool},
-    {.op = "GlobalMaxPool", .run = pl__cpu_global_maxpool},
-    {.op = "BatchNormalization", .run = pl__cpu_batchnorm},
+    {.op = "MaxPool", .run = pl__cpu_maxpool, .supports = pl__cpu_nn_f32},
+    {.op = "AveragePool", .run = pl__cpu_avgpool, .supports = pl__cpu_nn_f32},
+    {.op = "GlobalAveragePool", .run = pl__cpu_global_avgpool, .supports = pl__cpu_nn_f32},
+    {.op = "GlobalMaxPool", .run = pl__cpu_global_maxpool, .supports = pl__cpu_nn_f32},
+    {.op = "BatchNormalization", .run = pl__cpu_batchnorm, .supports = pl__cpu_nn_f32},
     {.op = "LayerNormalization",
      .run = pl__cpu_layernorm,
-     .workspace = pl__cpu_layernorm_workspace},
-    {.op = "LpNormalization", .run = pl__cpu_lpnorm},
+     .workspace = pl__cpu_layernorm_workspace,
+     .supports = pl__cpu_nn_f32},
+    {.op = "LpNormalization", .run = pl__cpu_lpnorm, .supports = pl__cpu_nn_f32},
     {0},
 };

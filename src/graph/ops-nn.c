@@ -214,13 +214,17 @@ void pl__window_to_3d(const pl__window *w, pl__window *w3) {
 
 /* ---- Conv / ConvTranspose ---- */
 
+/* float32, or float16 throughout (backends that compute fp16 say so through their kernels'
+ * supports(); the CPU kernels take float32 only). */
 static pl_status pl__check_float(const pl__infer *ic, int upto) {
-    for (int i = 0; i < upto && i < ic->nin; i++) {
+    pl_dtype t = ic->nin > 0 ? ic->in[0].dtype : PL_FLOAT32;
+    if (t != PL_FLOAT32 && t != PL_FLOAT16)
+        return pl__nn_dtype_fail(ic, "input 0", t, "float32, float16");
+    for (int i = 1; i < upto && i < ic->nin; i++) {
         if (!pl__has(ic, i))
             continue;
-        if (ic->in[i].dtype != PL_FLOAT32)
-            return pl__nn_dtype_fail(ic, i == 0 ? "input 0" : "an input", ic->in[i].dtype,
-                                     "float32");
+        if (ic->in[i].dtype != t)
+            return pl__nn_dtype_fail(ic, "an input", ic->in[i].dtype, pl_dtype_name(t));
     }
     return PL_OK;
 }
@@ -323,8 +327,8 @@ static pl_status pl__infer_matmul(pl__infer *ic) {
     pl_status s;
     char b1[128], b2[128];
     if (a->dtype != PL_FLOAT32 && a->dtype != PL_FLOAT64 && a->dtype != PL_INT32 &&
-        a->dtype != PL_INT64)
-        return pl__nn_dtype_fail(ic, "input A", a->dtype, "float32, float64, int32, int64");
+        a->dtype != PL_INT64 && a->dtype != PL_FLOAT16)
+        return pl__nn_dtype_fail(ic, "input A", a->dtype, "float32, float16, float64, int32, int64");
     if (b->dtype != a->dtype)
         return pl__infer_fail(ic, "input types differ (%s vs %s)", pl_dtype_name(a->dtype),
                               pl_dtype_name(b->dtype));
