@@ -320,6 +320,16 @@ typedef enum pl_memory { PL_MEMORY_HOST = 0, PL_MEMORY_DEVICE = 1 } pl_memory;
  * buffers. Output buffers must hold the upper-bound size (pl_context_get_shape before execute). */
 PL_API PL_NODISCARD pl_status pl_context_set_tensor(pl_context *ctx, const char *name, void *data,
                                                     pl_memory where, size_t capacity_bytes);
+/* Allocates a buffer for an input or output in the engine's device memory (host memory for CPU
+ * engines), sized for the tensor's upper bound, owned by the context, and binds it. *ptr (may be
+ * NULL) receives the device pointer. Use it to keep I/O on the device between executions. */
+PL_API PL_NODISCARD pl_status pl_context_alloc_tensor(pl_context *ctx, const char *name, void **ptr);
+/* Copies host memory into a bound input (whatever memory it is bound in), or a bound output into
+ * host memory; bytes must fit the binding. */
+PL_API PL_NODISCARD pl_status pl_context_write_tensor(pl_context *ctx, const char *name,
+                                                      const void *host, size_t bytes);
+PL_API PL_NODISCARD pl_status pl_context_read_tensor(pl_context *ctx, const char *name, void *host,
+                                                     size_t bytes);
 /* CUDA only: the cudaStream_t to execute on (NULL: the context's own stream). */
 PL_API void pl_context_set_stream(pl_context *ctx, void *cuda_stream);
 /* Runs the engine and waits for it to finish. */

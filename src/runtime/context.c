@@ -24,6 +24,9 @@ void pl_context_free(pl_context *c) {
     if (!c)
         return;
     b = c->engine->backend;
+    for (int i = 0; c->bind && i < c->engine->nio; i++)
+        if (c->bind[i].owned)
+            b->release(c->bctx, c->bind[i].owned);
     if (c->dev_arena)
         b->release(c->bctx, c->dev_arena);
     if (c->workspace)
@@ -35,6 +38,7 @@ void pl_context_free(pl_context *c) {
             c->engine->kernels[li]->state_destroy(&c->engine->net->layers[li], c->state[li]);
     free(c->state);
     free(c->state_made);
+    free(c->captured_views);
     if (c->bctx)
         b->destroy(c->bctx);
     if (c->host_bctx)
@@ -201,6 +205,73 @@ pl_status pl_context_set_tensor(pl_context *c, const char *name, void *data, pl_
     return PL_OK;
 }
 
+pl_status pl_context_alloc_tensor(pl_context *c, const char *name, void **ptr) {
+    pl_engine *e;
+    int io;
+    size_t bytes;
+    pl_status s;
+    if (!c || !name)
+        return pl__fail(PL_ERR_INVALID_ARG, "pl_context_alloc_tensor: NULL argument");
+    e = c->engine;
+    io = pl__io_index(e, name);
+    if (io < 0)
+        return pl__fail(PL_ERR_NOT_FOUND, "tensor '%s': not an input or output of the engine", name);
+    bytes = e->mp.bytes[e->io[io]];
+    if (c->bind[io].owned) {
+        e->backend->release(c->bctx, c->bind[io].owned);
+        c->bind[io].owned = NULL;
+    }
+    if ((s = e->backend->alloc(c->bctx, bytes ? bytes : 1, &c->bind[io].owned)))
+        return pl__fail_prefix(s, "tensor '%s'", name);
+    c->bind[io].data = c->bind[io].owned;
+    c->bind[io].where = PL_MEMORY_DEVICE;
+    c->bind[io].capacity = bytes;
+    c->bind[io].set = true;
+    c->captured = false;
+    if (ptr)
+        *ptr = c->bind[io].owned;
+    return PL_OK;
+}
+
+static pl_status pl__context_copy_io(pl_context *c, const char *name, void *host, size_t bytes,
+                                     bool to_device) {
+    pl_engine *e;
+    int io;
+    pl__binding *bd;
+    pl_status s;
+    if (!c || !name || (bytes && !host))
+        return pl__fail(PL_ERR_INVALID_ARG, "pl_context_%s_tensor: NULL argument", to_device ? "write" : "read");
+    e = c->engine;
+    io = pl__io_index(e, name);
+    if (io < 0)
+        return pl__fail(PL_ERR_NOT_FOUND, "tensor '%s': not an input or output of the engine", name);
+    bd = &c->bind[io];
+    if (!bd->set)
+        return pl__fail(PL_ERR_INVALID_ARG, "tensor '%s': no buffer bound", name);
+    if (bytes > bd->capacity)
+        return pl__fail(PL_ERR_INVALID_ARG, "tensor '%s': %zu bytes do not fit its %zu-byte buffer",
+                        name, bytes, bd->capacity);
+    if (!bytes)
+        return PL_OK;
+    if (e->backend->host_memory || bd->where == PL_MEMORY_HOST) {
+        memmove(to_device ? bd->data : host, to_device ? host : bd->data, bytes);
+        return PL_OK;
+    }
+    s = e->backend->copy(c->bctx, to_device ? bd->data : host, to_device ? host : bd->data, bytes,
+                         to_device ? PL__H2D : PL__D2H);
+    if (!s)
+        s = e->backend->sync(c->bctx);
+    return s;
+}
+
+pl_status pl_context_write_tensor(pl_context *c, const char *name, const void *host, size_t bytes) {
+    return pl__context_copy_io(c, name, (void *)host, bytes, true);
+}
+
+pl_status pl_context_read_tensor(pl_context *c, const char *name, void *host, size_t bytes) {
+    return pl__context_copy_io(c, name, host, bytes, false);
+}
+
 void pl_context_set_stream(pl_context *c, void *stream) {
     if (!c)
         return;
@@ -313,8 +384,16 @@ static pl_status pl__run_layer(pl_context *c, int li) {
             in[k] = c->views[t];
         }
         inf_in[k] = in[k];
-        if ((vi >> k & 1) && !e->backend->host_memory)
-            inf_in[k].data = c->host_views[t].data;
+        /* inference reads host data only: value inputs' host copies, constants' file bytes;
+         * never a device pointer */
+        if (!e->backend->host_memory && !host) {
+            if (vi >> k & 1)
+                inf_in[k].data = c->host_views[t].data;
+            else if (net->tensors[t].kind == PL__TENSOR_CONST)
+                inf_in[k].data = net->tensors[t].data;
+            else
+                inf_in[k].data = NULL;
+        }
     }
     memset(out, 0, sizeof(pl__tview) * (size_t)l->nout);
     ic.layer = l;
@@ -402,10 +481,16 @@ static pl_status pl__run_layer(pl_context *c, int li) {
 static bool pl__capturable(const pl_engine *e) {
     if (!e->backend->capture_begin || e->backend->host_memory)
         return false;
-    for (int li = 0; li < e->net->nlayers; li++)
-        if (e->on_host[li] || pl__layer_data_dependent(&e->net->layers[li]) ||
-            pl__layer_value_inputs(&e->net->layers[li]))
+    for (int li = 0; li < e->net->nlayers; li++) {
+        const pl__layer *l = &e->net->layers[li];
+        uint32_t vi = pl__layer_value_inputs(l);
+        if (e->on_host[li] || pl__layer_data_dependent(l))
             return false;
+        /* a value input read back from the device would sync inside the capture */
+        for (int k = 0; k < l->nin; k++)
+            if ((vi >> k & 1) && l->in[k] >= 0 && e->net->tensors[l->in[k]].kind != PL__TENSOR_CONST)
+                return false;
+    }
     return true;
 }
 
@@ -486,17 +571,15 @@ pl_status pl__context_execute(pl_context *c) {
         uint64_t key = pl__capture_key(c);
         if (c->captured && key == c->capture_key) {
             s = b->replay(c->bctx);
-            for (int li = 0; !s && li < net->nlayers; li++) /* shapes are static: re-infer views */
-                for (int k = 0; k < net->layers[li].nout; k++) {
-                    int32_t t = net->layers[li].out[k];
-                    c->views[t].dtype = net->tensors[t].dtype;
-                    c->views[t].rank = net->tensors[t].rank;
-                    memcpy(c->views[t].dims, net->tensors[t].max_dims, sizeof(c->views[t].dims));
-                    c->views[t].data = (char *)c->dev_arena + e->mp.dev_off[t];
-                    c->dev_fresh[t] = true;
-                }
             if (s)
                 return s;
+            /* the key holds the input shapes: every tensor has the shape it had at capture */
+            for (int li = 0; li < net->nlayers; li++)
+                for (int k = 0; k < net->layers[li].nout; k++) {
+                    int32_t t = net->layers[li].out[k];
+                    c->views[t] = c->captured_views[t];
+                    c->dev_fresh[t] = true;
+                }
             goto outputs;
         }
         if (c->capture_key == key && !c->captured) {
@@ -506,7 +589,10 @@ pl_status pl__context_execute(pl_context *c) {
                 s = pl__run_layer(c, li);
             if (ok) {
                 pl_status cs = b->capture_end(c->bctx);
-                if (!s && !cs) {
+                if (!s && !cs && !c->captured_views)
+                    c->captured_views = malloc(sizeof(pl__tview) * ((size_t)net->ntensors + 1));
+                if (!s && !cs && c->captured_views) {
+                    memcpy(c->captured_views, c->views, sizeof(pl__tview) * (size_t)net->ntensors);
                     c->captured = true;
                     s = b->replay(c->bctx);
                 } else {
@@ -521,7 +607,8 @@ pl_status pl__context_execute(pl_context *c) {
                 return s;
             goto outputs;
         }
-        c->capture_key = key;
+        c->capture_key = key; /* new shapes or buffers: a stale graph must never replay */
+        c->captured = false;
     }
     for (int li = 0; li < net->nlayers; li++)
         if ((s = pl__run_layer(c, li)))

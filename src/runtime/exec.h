@@ -45,6 +45,7 @@ typedef struct pl__binding {
     pl_memory where;
     size_t capacity;
     bool set;
+    void *owned; /* pl_context_alloc_tensor's buffer (backend memory) */
 } pl__binding;
 
 /* Called by a timed execution at each layer with several tactics: run `run` (which executes the
@@ -71,6 +72,7 @@ struct pl_context {
     uint64_t capture_key;    /* shapes and bindings the capture was taken with */
     pl__tactic_chooser chooser;
     void *chooser_user;
+    pl__tview *captured_views; /* views as they were when the graph was captured */
     void **state;            /* per layer: the kernel's per-context state (state_create) */
     bool *state_made;
 };

@@ -49,7 +49,7 @@ typedef struct pl_cli_shape {
 typedef struct pl_cli_opts {
     const char *model, *output, *inputs_dir, *outputs_dir, *timing_cache;
     pl_device device;
-    bool fp16, verbose;
+    bool fp16, verbose, host_io;
     int warmup, iterations;
     const char *plugins[PL_CLI_MAX];
     int nplugins;
@@ -135,6 +135,8 @@ static int pl_cli_parse(int argc, char **argv, pl_cli_opts *o) {
                 return pl_cli_error("--device '%s': expected cpu or cuda", argv[i]);
         } else if (strcmp(a, "--fp16") == 0) {
             o->fp16 = true;
+        } else if (strcmp(a, "--host-io") == 0) {
+            o->host_io = true;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o->verbose = true;
         } else if (strcmp(a, "--shapes") == 0) {
@@ -529,6 +531,18 @@ static int pl_cmd_bench(int argc, char **argv) {
             batch = (int)io.t[i].dims[0];
             break;
         }
+    /* By default I/O stays in the engine's device memory, as a deployed pipeline keeps it (and
+     * as PyTorch timings are taken); --host-io times the host copies too. */
+    if (!o.host_io) {
+        for (int i = 0; i < io.n; i++) {
+            if ((s = pl_context_alloc_tensor(ctx, io.info[i].name, NULL)) ||
+                (io.info[i].is_input &&
+                 (s = pl_context_write_tensor(ctx, io.info[i].name, io.t[i].data, io.t[i].nbytes)))) {
+                rc = pl_cli_status(s);
+                goto done;
+            }
+        }
+    }
     for (int i = 0; i < o.warmup; i++)
         if ((s = pl_context_execute(ctx))) {
             rc = pl_cli_status(s);
@@ -549,8 +563,8 @@ static int pl_cmd_bench(int argc, char **argv) {
         total += ms[i];
     }
     qsort(ms, (size_t)o.iterations, sizeof(double), pl_cli_cmp_double);
-    printf("%s on %s: %d iterations after %d warm-up\n", o.model, pl_device_name(pl_engine_device(e)),
-           o.iterations, o.warmup);
+    printf("%s on %s: %d iterations after %d warm-up, I/O in %s memory\n", o.model,
+           pl_device_name(pl_engine_device(e)), o.iterations, o.warmup, o.host_io ? "host" : "device");
     printf("latency ms: min %.3f  median %.3f  p99 %.3f  mean %.3f\n", ms[0], ms[o.iterations / 2],
            ms[(int)ceil(0.99 * o.iterations) - 1], total / o.iterations);
     printf("throughput: %.1f inferences/s (batch %d: %.1f items/s)\n", 1e3 * o.iterations / total,
@@ -630,6 +644,7 @@ static void pl_usage(void) {
            "  plinth run   ENGINE|MODEL.onnx [--device ...] [--inputs DIR] [--input NAME=FILE ...]\n"
            "               [--outputs DIR] [--plugins LIB.so ...]\n"
            "  plinth bench ENGINE|MODEL.onnx [--device ...] [--shapes ...] [--warmup N] [--iterations N]\n"
+           "               [--host-io]\n"
            "  plinth inspect ENGINE [--plugins LIB.so ...]\n"
            "  plinth plugin new NAME [--dir DIR] | plinth plugin list [--plugins LIB.so ...]\n"
            "  plinth --version\n"
