@@ -14,9 +14,8 @@ Notes on fairness:
   - PyTorch's default lets cuDNN use TF32 for float32 convolutions; plinth's float32 is strict
     FP32 unless PLINTH_CUDA_TF32=1. --tf32 on|off|default sets both sides alike (default: torch
     defaults, plinth strict), so run with --tf32 off for a like-for-like float32 comparison.
-  - `plinth bench` binds host (pageable) buffers, so its times include copying the input to the
-    GPU and the output back; the PyTorch times have the input already on the GPU. At batch 32 the
-    input is 19 MB, which costs ~1-2 ms at pageable-copy speed; the table says so.
+  - `plinth bench` keeps input and output in device memory (pl_context_alloc_tensor), as the
+    PyTorch timings keep their tensors on the GPU: both sides time the network alone.
 
 Run on the GPU machine from the repo root:
     python3 bench/gpu/bench-models.py --plinth build-gpu/plinth [--models resnet50] [--tf32 off]
@@ -173,8 +172,7 @@ def main():
                 lines.append(row)
                 print(row, flush=True)
     hdr = (f"GPU: {torch.cuda.get_device_name(0)}, torch {torch.__version__}, cuDNN "
-           f"{torch.backends.cudnn.version()}, tf32 {args.tf32}; plinth times include host<->GPU "
-           f"copies of input and output (pageable); command: python3 bench/gpu/bench-models.py "
+           f"{torch.backends.cudnn.version()}, tf32 {args.tf32}; I/O on the device for both; command: python3 bench/gpu/bench-models.py "
            f"--plinth {args.plinth} --tf32 {args.tf32}")
     table = "\n".join(lines)
     print(hdr)
