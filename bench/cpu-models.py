@@ -25,17 +25,9 @@ TIMED = ["resnet50", "mobilenet_v3_large"]
 
 
 def export(name, path):
-    import torch
-    import torchvision
-    torch.manual_seed(0)
-    model = getattr(torchvision.models, name)(weights=None).eval()
-    x = torch.randn(1, 3, 224, 224)
-    kw = dict(input_names=["input"], output_names=["output"], opset_version=17,
-              dynamic_axes={"input": {0: "N"}, "output": {0: "N"}})
-    try:
-        torch.onnx.export(model, (x,), path, dynamo=False, **kw)
-    except TypeError:
-        torch.onnx.export(model, (x,), path, **kw)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import model_zoo
+    model_zoo.export(name, path)
 
 
 def ort_session(path, threads):

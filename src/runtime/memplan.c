@@ -112,10 +112,15 @@ pl_status pl__memplan_build(pl_engine *e) {
             int32_t t = l->in[k];
             if (t < 0 || net->tensors[t].kind == PL__TENSOR_CONST || host_mem)
                 continue;
-            if (h || (pl__layer_value_inputs(l) >> k & 1))
+            if (h) {
                 need_host[t] = true;
-            else
+            } else {
+                /* a device layer reads its inputs on the device; value inputs are read on the
+                 * host too (shape inference, host_in) */
                 need_dev[t] = true;
+                if (pl__layer_value_inputs(l) >> k & 1)
+                    need_host[t] = true;
+            }
         }
     }
     for (int t = 0; t < nt; t++)

@@ -309,10 +309,12 @@ static int pl_cmd_build(int argc, char **argv) {
 
 /* ---- I/O for run and bench ---- */
 
+#define PL_CLI_MAX_IO 4096
+
 typedef struct pl_cli_io {
     int n;
-    pl_io_info info[PL_CLI_MAX];
-    pl_host_tensor t[PL_CLI_MAX];
+    pl_io_info info[PL_CLI_MAX_IO];
+    pl_host_tensor t[PL_CLI_MAX_IO];
 } pl_cli_io;
 
 static uint64_t pl_cli_rng = 0x2545F4914F6CDD1Dull;
@@ -324,17 +326,19 @@ static double pl_cli_rand(void) {
 }
 
 static void pl_cli_io_free(pl_cli_io *io) {
-    for (int i = 0; i < PL_CLI_MAX; i++)
+    if (!io)
+        return;
+    for (int i = 0; i < PL_CLI_MAX_IO; i++)
         pl_host_tensor_release(&io->t[i]);
+    free(io);
 }
 
 /* Fills the inputs: from --input NAME=FILE, from DIR/input_K.pb, or random (fixed seed). */
 static int pl_cli_prepare_inputs(const pl_cli_opts *o, pl_engine *e, pl_context *ctx, pl_cli_io *io) {
     int nio = pl_engine_num_io(e), k = 0;
     pl_status s;
-    memset(io, 0, sizeof(*io));
-    if (nio > PL_CLI_MAX)
-        return pl_cli_error("the engine has more than %d inputs and outputs", PL_CLI_MAX);
+    if (nio > PL_CLI_MAX_IO)
+        return pl_cli_error("the engine has more than %d inputs and outputs", PL_CLI_MAX_IO);
     io->n = nio;
     for (int i = 0; i < nio; i++) {
         pl_io_info *in = &io->info[i];
@@ -444,22 +448,23 @@ static int pl_cmd_run(int argc, char **argv) {
     pl_cli_opts o;
     pl_engine *e = NULL;
     pl_context *ctx = NULL;
-    pl_cli_io io;
+    pl_cli_io *io = calloc(1, sizeof(*io));
     pl_status s;
     int rc;
     double t0, t1;
-    memset(&io, 0, sizeof(io));
+    if (!io)
+        return pl_cli_error("out of memory");
     if ((rc = pl_cli_parse(argc, argv, &o)))
-        return rc;
+        goto done;
     if (o.verbose)
         pl_set_logger(pl_cli_log, NULL, PL_LOG_VERBOSE);
     if ((rc = pl_cli_load_plugins(&o)) || (rc = pl_cli_open_engine(&o, &e)))
-        return rc;
+        goto done;
     if ((s = pl_context_create(e, &ctx))) {
         rc = pl_cli_status(s);
         goto done;
     }
-    if ((rc = pl_cli_prepare_inputs(&o, e, ctx, &io)))
+    if ((rc = pl_cli_prepare_inputs(&o, e, ctx, io)))
         goto done;
     t0 = pl_cli_now_ms();
     if ((s = pl_context_execute(ctx))) {
@@ -470,22 +475,22 @@ static int pl_cmd_run(int argc, char **argv) {
     if (o.outputs_dir)
         mkdir(o.outputs_dir, 0755);
     printf("%s on %s: %.3f ms\n", o.model, pl_device_name(pl_engine_device(e)), t1 - t0);
-    for (int i = 0, k = 0; i < io.n; i++) {
-        pl_host_tensor *t = &io.t[i];
-        if (io.info[i].is_input)
+    for (int i = 0, k = 0; i < io->n; i++) {
+        pl_host_tensor *t = &io->t[i];
+        if (io->info[i].is_input)
             continue;
-        if ((s = pl_context_get_shape(ctx, io.info[i].name, &t->rank, t->dims))) {
+        if ((s = pl_context_get_shape(ctx, io->info[i].name, &t->rank, t->dims))) {
             rc = pl_cli_status(s);
             goto done;
         }
         t->nbytes = (size_t)1 * pl_dtype_size(t->dtype);
         for (int d = 0; d < t->rank; d++)
             t->nbytes *= (size_t)t->dims[d];
-        pl_cli_print_tensor(io.info[i].name, t);
+        pl_cli_print_tensor(io->info[i].name, t);
         if (o.outputs_dir) {
             char path[4096];
             snprintf(path, sizeof(path), "%s/output_%d.pb", o.outputs_dir, k);
-            t->name = strdup(io.info[i].name);
+            t->name = strdup(io->info[i].name);
             if ((s = pl_tensor_file_write(path, t))) {
                 rc = pl_cli_status(s);
                 goto done;
@@ -494,7 +499,7 @@ static int pl_cmd_run(int argc, char **argv) {
         k++;
     }
 done:
-    pl_cli_io_free(&io);
+    pl_cli_io_free(io);
     pl_context_free(ctx);
     pl_engine_free(e);
     return rc;
@@ -509,35 +514,36 @@ static int pl_cmd_bench(int argc, char **argv) {
     pl_cli_opts o;
     pl_engine *e = NULL;
     pl_context *ctx = NULL;
-    pl_cli_io io;
+    pl_cli_io *io = calloc(1, sizeof(*io));
     pl_status s;
     double *ms = NULL, total = 0;
     int rc, batch = 1;
-    memset(&io, 0, sizeof(io));
+    if (!io)
+        return pl_cli_error("out of memory");
     if ((rc = pl_cli_parse(argc, argv, &o)))
-        return rc;
+        goto done;
     if (o.verbose)
         pl_set_logger(pl_cli_log, NULL, PL_LOG_VERBOSE);
     if ((rc = pl_cli_load_plugins(&o)) || (rc = pl_cli_open_engine(&o, &e)))
-        return rc;
+        goto done;
     if ((s = pl_context_create(e, &ctx))) {
         rc = pl_cli_status(s);
         goto done;
     }
-    if ((rc = pl_cli_prepare_inputs(&o, e, ctx, &io)))
+    if ((rc = pl_cli_prepare_inputs(&o, e, ctx, io)))
         goto done;
-    for (int i = 0; i < io.n; i++)
-        if (io.info[i].is_input && io.t[i].rank > 0) {
-            batch = (int)io.t[i].dims[0];
+    for (int i = 0; i < io->n; i++)
+        if (io->info[i].is_input && io->t[i].rank > 0) {
+            batch = (int)io->t[i].dims[0];
             break;
         }
     /* By default I/O stays in the engine's device memory, as a deployed pipeline keeps it (and
      * as PyTorch timings are taken); --host-io times the host copies too. */
     if (!o.host_io) {
-        for (int i = 0; i < io.n; i++) {
-            if ((s = pl_context_alloc_tensor(ctx, io.info[i].name, NULL)) ||
-                (io.info[i].is_input &&
-                 (s = pl_context_write_tensor(ctx, io.info[i].name, io.t[i].data, io.t[i].nbytes)))) {
+        for (int i = 0; i < io->n; i++) {
+            if ((s = pl_context_alloc_tensor(ctx, io->info[i].name, NULL)) ||
+                (io->info[i].is_input &&
+                 (s = pl_context_write_tensor(ctx, io->info[i].name, io->t[i].data, io->t[i].nbytes)))) {
                 rc = pl_cli_status(s);
                 goto done;
             }
@@ -571,7 +577,7 @@ static int pl_cmd_bench(int argc, char **argv) {
            batch, 1e3 * o.iterations * batch / total);
 done:
     free(ms);
-    pl_cli_io_free(&io);
+    pl_cli_io_free(io);
     pl_context_free(ctx);
     pl_engine_free(e);
     return rc;
