@@ -11,7 +11,9 @@ foreach(src ${PL_TEST_PLUGIN_SRC})
   set_target_properties(${tname} PROPERTIES C_STANDARD 11 C_VISIBILITY_PRESET hidden
     LIBRARY_OUTPUT_DIRECTORY ${PL_TEST_PLUGIN_DIR} OUTPUT_NAME ${tname})
   target_compile_options(${tname} PRIVATE -Wall -Wextra -Wshadow -Wstrict-prototypes)
-  target_link_options(${tname} PRIVATE -Wl,--no-undefined)
+  if(NOT PLINTH_SANITIZE) # the sanitizer runtime lives in the executable that loads it
+    target_link_options(${tname} PRIVATE -Wl,--no-undefined)
+  endif()
   list(APPEND PL_TEST_PLUGIN_TARGETS ${tname})
 endforeach()
 
