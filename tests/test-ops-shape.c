@@ -867,13 +867,13 @@ typedef struct rs_cfg {
  * coordinate (in single precision, as onnxruntime computes it), then nearest rounding, or linear
  * or cubic interpolation over all axes with edge-clamped neighbours. */
 static double ref_coord(const rs_cfg *c, double x, float s, int64_t lin, int64_t lout) {
-    float xf = (float)x, len = (float)lin, out = (float)lout;
+    float xf = (float)x, len = (float)lin;
     if (!strcmp(c->coord, "half_pixel"))
         return (xf + 0.5f) / s - 0.5f;
     if (!strcmp(c->coord, "pytorch_half_pixel"))
         return lout > 1 ? (xf + 0.5f) / s - 0.5f : 0.f;
-    if (!strcmp(c->coord, "align_corners"))
-        return lout == 1 ? 0.f : xf * (len - 1) / (out - 1);
+    if (!strcmp(c->coord, "align_corners")) /* ONNX's reference: resized length = scale * len */
+        return lout == 1 || s * len <= 1.f ? 0.f : xf * (len - 1) / (s * len - 1);
     if (!strcmp(c->coord, "asymmetric"))
         return xf / s;
     if (!strcmp(c->coord, "tf_half_pixel_for_nn"))

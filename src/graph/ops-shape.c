@@ -797,8 +797,12 @@ double pl__resize_coord_map(const pl__resize_params *p, int axis, int64_t in, do
     }
     case PL__COORD_PYTORCH_HALF_PIXEL:
         return out > 1 ? (xf + 0.5f) / s - 0.5f : 0.0f;
-    case PL__COORD_ALIGN_CORNERS:
-        return out > 1 ? xf * (len - 1) / (out - 1) : 0.0f;
+    case PL__COORD_ALIGN_CORNERS: {
+        /* ONNX measures the resized length as scale * length, unrounded (equal to the output
+         * size when sizes are given; not when scales give a fractional size) */
+        float rl = s * len;
+        return out > 1 && rl > 1.0f ? xf * (len - 1) / (rl - 1) : 0.0f;
+    }
     case PL__COORD_ASYMMETRIC:
         return xf / s;
     case PL__COORD_TF_HALF_PIXEL_FOR_NN:
