@@ -9,6 +9,7 @@ bash scripts/setup.sh
 if [ "${1:-}" = "--sanitize" ]; then
     export BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
     CC=clang bash scripts/build.sh -DPLINTH_SANITIZE=ON -DPLINTH_CUDA=OFF -DPLINTH_FUZZ=ON
 else
     export BUILD_DIR=build
