@@ -39,6 +39,14 @@ if(TARGET test-plugin-cli)
   target_compile_definitions(test-plugin-cli PRIVATE PL_CMAKE="${CMAKE_COMMAND}"
     PL_INCLUDE_DIR="${CMAKE_SOURCE_DIR}/include" PL_LIB_DIR="$<TARGET_FILE_DIR:plinth>"
     PL_C_COMPILER="${CMAKE_C_COMPILER}")
+  # the scaffold's test executable links this build's libplinth: under the sanitizers it needs
+  # their runtime (the plugin library itself stays uninstrumented)
+  if(PLINTH_SANITIZE)
+    target_compile_definitions(test-plugin-cli PRIVATE
+      PL_SCAFFOLD_FLAGS=" -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined")
+  else()
+    target_compile_definitions(test-plugin-cli PRIVATE PL_SCAFFOLD_FLAGS="")
+  endif()
 endif()
 
 # CUDA plugin kernels: a library with .cuda kernels (and CPU references) for test-plugin-cuda,

@@ -46,14 +46,14 @@ static void test_scaffold_builds_and_runs(void) {
     PL_CHECK(access(path, R_OK) == 0);
     /* the plugin builds as is, against plugin.h alone, without CUDA ... */
     PL_CHECK(sh("'" PL_CMAKE "' -S %s/scale_bias -B %s/build -DCMAKE_C_COMPILER=" PL_C_COMPILER
-                " -DCMAKE_CUDA_COMPILER=NOTFOUND -DCMAKE_BUILD_TYPE=Release > /dev/null", tmp,
+                " -DCMAKE_CUDA_COMPILER=NOTFOUND -DCMAKE_BUILD_TYPE=Release" PL_SCAFFOLD_FLAGS " > /dev/null", tmp,
                 tmp) == 0);
     PL_CHECK(sh("'" PL_CMAKE "' --build %s/build%s > /dev/null", tmp, "") == 0);
     /* ... and with its CUDA kernel where nvcc exists */
     if (system("command -v nvcc > /dev/null 2>&1") == 0) {
         char cmd[2048];
         snprintf(cmd, sizeof(cmd), "'%s' -S %s/scale_bias -B %s/build-cuda "
-                 "-DCMAKE_CUDA_ARCHITECTURES=90 > /dev/null && '%s' --build %s/build-cuda "
+                 "-DCMAKE_CUDA_ARCHITECTURES=90" PL_SCAFFOLD_FLAGS " > /dev/null && '%s' --build %s/build-cuda "
                  "--target scale_bias > /dev/null", PL_CMAKE, tmp, tmp, PL_CMAKE, tmp);
         PL_CHECK(system(cmd) == 0);
     } else {
