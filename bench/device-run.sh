@@ -5,6 +5,7 @@
 # then on the device (carry .devdata):
 #   bash bench/device-run.sh gpu           CUDA tests, CUDA conformance, GPU models vs PyTorch
 #   bash bench/device-run.sh cpu           real models on the CPU vs ONNX Runtime
+# BIN=.devdata/other.tar.xz picks another binary pack (e.g. a CPU-only static build).
 # Logs go to $OUT (at most 8 files come back).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ if [[ ${1:-} == --prepare ]]; then
 fi
 OUT=${OUT:-/tmp/plinth-out}
 mkdir -p "$OUT" /tmp/pl/bin /tmp/pl/shared
-tar -C /tmp/pl/bin -xJf .devdata/bin.tar.xz || exit 1
+tar -C /tmp/pl/bin -xJf ${BIN:-.devdata/bin.tar.xz} || exit 1
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 B=/tmp/pl/bin
 rc=0

@@ -31,6 +31,21 @@ typedef struct kin {
 
 static uint64_t seeds = 7;
 
+/* Channels-last runs (the layout pass's "cuda.nhwc"): every 4-D input is uploaded permuted from
+ * [N, C, H, W] to [N, H, W, C] (for Conv weights that is [M, kH, kW, C/g], as the pass stores
+ * them) and every 4-D output is compared in that order. */
+static bool g_nhwc;
+
+/* dst[n, h, w, c] = src[n, c, h, w] for dims d of a 4-D tensor. */
+static void to_nhwc(float *dst, const float *src, const int64_t *d) {
+    for (int64_t n = 0; n < d[0]; n++)
+        for (int64_t c = 0; c < d[1]; c++)
+            for (int64_t h = 0; h < d[2]; h++)
+                for (int64_t w = 0; w < d[3]; w++)
+                    dst[((n * d[2] + h) * d[3] + w) * d[1] + c] =
+                        src[((n * d[1] + c) * d[2] + h) * d[3] + w];
+}
+
 /* Runs op (attributes at) on inputs `ins` on the CPU and on the GPU (all tactics). */
 static void kcheck(const char *what, const char *op, const pl_attr *at, int nat, int nin,
                    const kin *ins, int nout, bool fp16) {
@@ -110,24 +125,33 @@ static void kcheck(const char *what, const char *op, const pl_attr *at, int nat,
     for (int i = 0; i < nin; i++) {
         int64_t n;
         void *tmp;
+        float *src, *perm = NULL;
         if (ins[i].omitted)
             continue;
         din[i] = hin[i];
         n = pl__tview_numel(&hin[i]);
+        src = hin[i].data;
+        if (g_nhwc && hin[i].rank == 4) {
+            perm = malloc(sizeof(float) * (size_t)(n + 1));
+            to_nhwc(perm, hin[i].data, hin[i].dims);
+            src = perm;
+        }
         if (fp16 && !ins[i].keep32) {
             uint16_t *h = malloc(sizeof(uint16_t) * (size_t)(n + 1));
             for (int64_t j = 0; j < n; j++)
-                h[j] = pl__float_to_half(((float *)hin[i].data)[j]);
+                h[j] = pl__float_to_half(src[j]);
             din[i].dtype = PL_FLOAT16;
             tmp = h;
         } else {
-            tmp = hin[i].data;
+            tmp = src;
         }
         PL_CHECK_OK(cu->alloc(bctx, pl__tview_bytes(&din[i]) + 4, &din[i].data));
         PL_CHECK_OK(cu->copy(bctx, din[i].data, tmp, pl__tview_bytes(&din[i]), PL__H2D));
         PL_CHECK_OK(cu->sync(bctx));
-        if (tmp != hin[i].data)
+        if (tmp != src)
             free(tmp);
+        free(perm);
+        perm = NULL;
     }
     for (int k = 0; k < nout; k++) {
         dout[k] = hout[k];
@@ -180,6 +204,12 @@ static void kcheck(const char *what, const char *op, const pl_attr *at, int nat,
                 got[j] = dout[k].dtype == PL_FLOAT16 ? pl__half_to_float(((uint16_t *)hb)[j])
                                                      : pl_tc_to_float(hb, dout[k].dtype, j);
                 ref[j] = pl_tc_to_float(hout[k].data, hout[k].dtype, j);
+            }
+            if (g_nhwc && hout[k].rank == 4) {
+                float *pr = malloc(sizeof(float) * (size_t)(n + 1));
+                to_nhwc(pr, ref, hout[k].dims);
+                free(ref);
+                ref = pr;
             }
             snprintf(lab, sizeof(lab), "%s [%s] output %d", label, tn, k);
             PL_CHECK(pl_tc_close(lab, got, ref, n, fp16 ? 1e-2 : 1e-4));
@@ -297,10 +327,52 @@ static void test_nn_fp16(void) {
     both("HardSwish", "HardSwish", NULL, 0, 1, x, 1);
 }
 
+/* The channels-last variants (cuda.nhwc) of Conv (cuDNN and the depthwise kernel), pooling,
+ * global pooling and broadcasting Mul, against the CPU's NCHW kernels. */
+static void test_nhwc(void) {
+    int64_t p1[4] = {1, 1, 1, 1}, s2[2] = {2, 2}, k3[2] = {3, 3};
+    pl_attr a_relu[3] = {PL_ATTR_INTS("pads", p1, 4), PL_ATTR_S("activation", "Relu"),
+                         PL_ATTR_I("cuda.nhwc", 1)};
+    pl_attr a_hs[3] = {PL_ATTR_INTS("pads", p1, 4), PL_ATTR_S("activation", "HardSwish"),
+                       PL_ATTR_I("cuda.nhwc", 1)};
+    pl_attr a_dw[5] = {PL_ATTR_INTS("pads", p1, 4), PL_ATTR_INTS("strides", s2, 2),
+                       PL_ATTR_I("group", 32), PL_ATTR_S("activation", "HardSwish"),
+                       PL_ATTR_I("cuda.nhwc", 1)};
+    pl_attr a_1[1] = {PL_ATTR_I("cuda.nhwc", 1)};
+    pl_attr mp[4] = {PL_ATTR_INTS("kernel_shape", k3, 2), PL_ATTR_INTS("strides", s2, 2),
+                     PL_ATTR_INTS("pads", p1, 4), PL_ATTR_I("cuda.nhwc", 1)};
+    kin c1[3] = {K(4, D(2, 16, 14, 14), -1, 1), K(4, D(32, 16, 3, 3), -0.2f, 0.2f),
+                 K(1, D(32), -1, 1)};
+    kin c_res[4] = {K(4, D(2, 16, 14, 14), -1, 1), K(4, D(16, 16, 3, 3), -0.2f, 0.2f),
+                    K(1, D(16), -1, 1), K(4, D(2, 16, 14, 14), -1, 1)};
+    kin first[3] = {K(4, D(2, 3, 32, 32), -1, 1), K(4, D(16, 3, 7, 7), -0.2f, 0.2f),
+                    K(1, D(16), -1, 1)};
+    kin dw[4] = {K(4, D(2, 32, 15, 15), -1, 1), K(4, D(32, 1, 3, 3), -0.5f, 0.5f),
+                 K(1, D(32), -1, 1), K(4, D(2, 32, 8, 8), -1, 1)};
+    kin pw[3] = {K(4, D(4, 64, 7, 7), -1, 1), K(4, D(128, 64, 1, 1), -0.2f, 0.2f),
+                 K(1, D(128), -1, 1)};
+    kin x[1] = {K(4, D(2, 24, 17, 17), -2, 2)};
+    kin se[2] = {K(4, D(2, 24, 17, 17), -2, 2), K(4, D(2, 24, 1, 1), 0, 1)};
+    if (!pl_test_have_cuda(__func__))
+        return;
+    g_nhwc = true;
+    kcheck("nhwc conv 3x3 + bias + relu", "Conv", a_relu, 3, 3, c1, 1, true);
+    kcheck("nhwc conv + bias + residual + hardswish", "Conv", a_hs, 3, 4, c_res, 1, true);
+    kcheck("nhwc conv 7x7 s1 on 3 channels", "Conv", a_1, 1, 3, first, 1, true);
+    kcheck("nhwc conv 1x1 + bias", "Conv", a_1, 1, 3, pw, 1, true);
+    both("nhwc depthwise 3x3 s2 + residual + hardswish", "Conv", a_dw, 5, 4, dw, 1);
+    both("nhwc MaxPool", "MaxPool", mp, 4, 1, x, 1);
+    both("nhwc AveragePool", "AveragePool", mp, 4, 1, x, 1);
+    both("nhwc GlobalAveragePool", "GlobalAveragePool", a_1, 1, 1, x, 1);
+    both("nhwc Mul broadcast (squeeze-excitation)", "Mul", a_1, 1, 2, se, 1);
+    g_nhwc = false;
+}
+
 int main(void) {
     pl_tc_catch_crashes();
     PL_RUN(test_conv_tactics);
     PL_RUN(test_gemm_tactics);
     PL_RUN(test_nn_fp16);
+    PL_RUN(test_nhwc);
     return pl_test_report();
 }

@@ -2,8 +2,9 @@
  * cuda-conv.c - Conv on the GPU: cuDNN's forward algorithms plus a direct depthwise kernel
  * (cuda-nn.cu), each a tactic that the builder times at the opt shape.
  *
- * Layout is NCHW for float32 and float16 (float16 uses tensor-core math with float32
- * accumulation). float32 uses FMA math only, so results stay within float32 rounding of the CPU
+ * Layout is NCHW, or NHWC where the layout pass (cuda-layout.c) set "cuda.nhwc" (float16
+ * chains; weights then stored [M, kH, kW, C/g]); float16 uses tensor-core math with float32
+ * accumulation. float32 uses FMA math only, so results stay within float32 rounding of the CPU
  * backend; PLINTH_CUDA_TF32=1 lets cuDNN use TF32 tensor cores instead (what PyTorch does by
  * default for convolutions). The builder's fused attributes are honoured: bias (input 2, may be
  * absent), a residual added before the activation (input 3), and "activation". Bias + Relu (or
@@ -48,6 +49,8 @@ typedef struct pl__cconv {
     pl__cu_win w3;  /* right-aligned into 3 dims */
     bool asym;      /* pads differ at begin and end on some axis */
     bool depthwise; /* one input and one output channel per group, 2-D or 1-D */
+    bool nhwc;      /* "cuda.nhwc": x, y and the residual stored [N, H, W, C], weights [M, kH,
+                     * kW, C/g] (set by the layout pass, cuda-layout.c) */
     pl_dtype t, bt;
     const void *bias, *res;
     int act;
@@ -63,6 +66,7 @@ static pl_status pl__cconv_plan(const pl__kernel_args *a, pl__cconv *p) {
     memset(p, 0, sizeof(*p));
     p->t = x->dtype;
     p->nsp = x->rank - 2;
+    p->nhwc = pl__cuda_nhwc(a->layer);
     if (!pl__cuda_flt(p->t) || wt->dtype != p->t)
         return pl__cuda_unsupported(a, "float32 or float16 input and weights of one type needed "
                                     "(got %s and %s)", pl_dtype_name(x->dtype),
@@ -106,6 +110,9 @@ static pl_status pl__cconv_plan(const pl__kernel_args *a, pl__cconv *p) {
     if (!pl__cuda_fused_act(a->layer, &p->act, &p->alpha, &p->beta))
         return pl__cuda_unsupported(a, "fused activation '%s' unknown",
                                     pl__attr_string(&a->layer->attrs, "activation", "?"));
+    if (p->nhwc && (p->nsp != 2 || p->asym))
+        return pl__cuda_unsupported(a, "channels-last needs a 2-D convolution with symmetric "
+                                    "pads");
     if (p->asym) {
         size_t e = pl_dtype_size(p->t);
         p->pad_bytes = (size_t)p->n * (size_t)p->c * e;
@@ -150,9 +157,20 @@ static pl_status pl__set_descs(const pl__kernel_args *a, const pl__cconv *p,
         xst[i] = xst[i + 1] * xdim[i + 1];
         yst[i] = yst[i + 1] * ydim[i + 1];
     }
+    if (p->nhwc) { /* logical NCHW dims, channels-last strides (nd == 4) */
+        xst[1] = yst[1] = 1;
+        xst[3] = xdim[1];
+        yst[3] = ydim[1];
+        xst[2] = xst[3] * xdim[3];
+        yst[2] = yst[3] * ydim[3];
+        xst[0] = xst[2] * xdim[2];
+        yst[0] = yst[2] * ydim[2];
+    }
     if ((s = PL__DNN(a, cudnnSetTensorNdDescriptor(xd, dt, nd, xdim, xst))) ||
         (s = PL__DNN(a, cudnnSetTensorNdDescriptor(yd, dt, nd, ydim, yst))) ||
-        (s = PL__DNN(a, cudnnSetFilterNdDescriptor(wd, dt, CUDNN_TENSOR_NCHW, nd, wdim))) ||
+        (s = PL__DNN(a, cudnnSetFilterNdDescriptor(wd, dt, p->nhwc ? CUDNN_TENSOR_NHWC
+                                                                       : CUDNN_TENSOR_NCHW,
+                                                        nd, wdim))) ||
         (s = PL__DNN(a, cudnnSetConvolutionNdDescriptor(cd, sp, pad, str, dil,
                                                         CUDNN_CROSS_CORRELATION,
                                                         CUDNN_DATA_FLOAT))) ||
@@ -263,6 +281,10 @@ static pl_status pl__conv_depthwise(const pl__kernel_args *a, const pl__cconv *p
     if (!p->depthwise || p->w3.k[0] != 1 || p->w3.in[0] != 1)
         return pl__cuda_unsupported(a, "the depthwise kernel needs one channel per group, 1-D or "
                                     "2-D");
+    if (p->nhwc)
+        return PL__CU(a, pl__cu_dwconv_nhwc(c->stream, p->t, a->in[0].data, a->in[1].data,
+                                            p->bias, p->bt, p->res, a->out[0].data, p->n, p->c,
+                                            &p->w3, p->act, p->alpha, p->beta));
     return PL__CU(a, pl__cu_dwconv(c->stream, p->t, a->in[0].data, a->in[1].data, p->bias, p->bt,
                                    p->res, a->out[0].data, p->n, p->c, &p->w3, p->act, p->alpha,
                                    p->beta));
@@ -345,6 +367,14 @@ static pl_status pl__conv_run(const pl__kernel_args *a) {
         return s;
     if (pl__tview_numel(&a->out[0]) == 0)
         return PL_OK;
+    /* Tactic timing (the layer has no kernel yet) measures between two GPU events around run(),
+     * so a tactic's host-side cost (cuDNN's fused call plans on the host) would count as if it
+     * were GPU time, and a built engine replays a CUDA graph where host cost is gone: at batch 1
+     * that chose CUDA-core implicit GEMM over tensor-core kernels 3x faster on the GPU. A GPU
+     * delay first, longer than any enqueue, makes every tactic's measurement delay + GPU time. */
+    if (a->layer->kernel == NULL && (c = pl__cuda_ctx_of(a)) != NULL &&
+        (s = PL__CU(a, pl__cu_spin(c->stream, 600000))))
+        return s;
     if (a->tactic == PL__TAC_DW)
         return pl__conv_depthwise(a, &p);
     if (a->tactic < 0 || a->tactic > PL__TAC_DW)
@@ -453,7 +483,8 @@ static pl_status pl__conv_run(const pl__kernel_args *a) {
                                                     &zero, st->yd, y))))
             return s;
         if (p.bias || p.res || p.act) {
-            int64_t sp = p.w3.out[0] * p.w3.out[1] * p.w3.out[2];
+            /* channels-last: the channel is the innermost index, as with one spatial element */
+            int64_t sp = p.nhwc ? 1 : p.w3.out[0] * p.w3.out[1] * p.w3.out[2];
             if ((s = PL__CU(a, pl__cu_bias_act(c->stream, p.t, y, pl__tview_numel(&a->out[0]),
                                                p.bias, p.bt, p.m, sp, p.res, p.act, p.alpha,
                                                p.beta))))

@@ -393,8 +393,11 @@ done:
 }
 
 pl_status pl__cuda_optimize(pl_network *net, bool fp16) {
+    const char *nhwc = getenv("PLINTH_CUDA_NHWC");
     pl_status s = pl__record_values(net);
-    if (s || !fp16)
+    if (s || !fp16 || (s = pl__to_fp16(net)))
         return s;
-    return pl__to_fp16(net);
+    if (nhwc && nhwc[0] == '0')
+        return PL_OK;
+    return pl__cuda_layout_pass(net);
 }

@@ -103,10 +103,20 @@ bool pl__cuda_fused_act(const pl__layer *l, int *act, float *alpha, float *beta)
 /* Whether dtype is a float type the device kernels store (float32, float16). */
 static inline bool pl__cuda_flt(pl_dtype t) { return t == PL_FLOAT32 || t == PL_FLOAT16; }
 
+/* Whether the layout pass (cuda-layout.c) stored this layer's 4-D activations channels-last
+ * ([N, H, W, C] in memory, dims still logical NCHW): attribute "cuda.nhwc". */
+static inline bool pl__cuda_nhwc(const pl__layer *l) {
+    return pl__attr_int(&l->attrs, "cuda.nhwc", 0) != 0;
+}
+
 /* Kernel tables, {0}-terminated: cuda-conv.c, cuda-gemm.c, cuda-ops.c. */
 extern const pl__kernel_def pl__cuda_kernels_conv[];
 extern const pl__kernel_def pl__cuda_kernels_gemm[];
 extern const pl__kernel_def pl__cuda_kernels_ops[];
+
+/* Channels-last pass for float16 convolution chains (cuda-layout.c), run after the fp16 pass;
+ * PLINTH_CUDA_NHWC=0 turns it off. */
+pl_status pl__cuda_layout_pass(pl_network *net);
 
 /* fp16 graph pass (cuda-fp16.c). */
 pl_status pl__cuda_optimize(pl_network *net, bool fp16);

@@ -63,6 +63,20 @@ enum {
 cudaError_t pl__cu_reduce(cudaStream_t s, int op, pl_dtype t, const void *x, void *y,
                           int64_t outer, int64_t r, int64_t inner);
 
+/* Channels-last variants (tensors stored [N, H, W, C]; 2-D windows, dim 0 of win is 1):
+ * depthwise conv with the weights of pl__cu_dwconv, and MaxPool / AveragePool without indices. */
+cudaError_t pl__cu_dwconv_nhwc(cudaStream_t s, pl_dtype t, const void *x, const void *w,
+                               const void *bias, pl_dtype bt, const void *res, void *y, int64_t n,
+                               int64_t c, const pl__cu_win *win, int act, float alpha, float beta);
+cudaError_t pl__cu_pool_nhwc(cudaStream_t s, pl_dtype t, const void *x, void *y, int64_t n,
+                             int64_t c, const pl__cu_win *win, int is_max, int include_pad);
+/* Keeps the stream busy for about `cycles` GPU clocks (one thread). */
+cudaError_t pl__cu_spin(cudaStream_t s, long long cycles);
+
+/* GlobalAveragePool / GlobalMaxPool of [N, sp, C] (channels-last) into [N, C]. */
+cudaError_t pl__cu_global_pool_nhwc(cudaStream_t s, pl_dtype t, const void *x, void *y, int64_t n,
+                                    int64_t c, int64_t sp, int is_max);
+
 #ifdef __cplusplus
 }
 #endif

@@ -185,9 +185,40 @@ static pl_status pl__clip_run(const pl__kernel_args *a) {
                                   a->in[0].dtype));
 }
 
+/* The layout pass's converters: an Identity with "cuda.relayout" 1 (NCHW -> NHWC) or 2 (NHWC ->
+ * NCHW) of a 4-D tensor, as one strided copy that writes in the destination's memory order. */
+static pl_status pl__relayout_run(const pl__kernel_args *a, int64_t dir) {
+    const pl__tview *x = &a->in[0];
+    int64_t n = x->dims[0], c = x->dims[1], h = x->dims[2], w = x->dims[3];
+    pl__cu_copy cp;
+    if (x->rank != 4 || a->out[0].data == x->data)
+        return pl__cuda_unsupported(a, "relayout of a 4-D tensor into a separate buffer needed");
+    memset(&cp, 0, sizeof(cp));
+    cp.rank = 4;
+    if (dir == 1) { /* box [n, h, w, c] over an NCHW source */
+        int64_t d[4] = {n, h, w, c}, st[4] = {c * h * w, w, 1, h * w};
+        memcpy(cp.dims, d, sizeof(d));
+        memcpy(cp.src_st, st, sizeof(st));
+    } else { /* box [n, c, h, w] over an NHWC source */
+        int64_t d[4] = {n, c, h, w}, st[4] = {h * w * c, 1, w * c, c};
+        memcpy(cp.dims, d, sizeof(d));
+        memcpy(cp.src_st, st, sizeof(st));
+    }
+    cp.dst_st[3] = 1;
+    for (int i = 2; i >= 0; i--)
+        cp.dst_st[i] = cp.dst_st[i + 1] * cp.dims[i + 1];
+    if (n * c * h * w == 0)
+        return PL_OK;
+    return PL__CU(a, pl__cu_strided_copy(pl__stream(a), pl_dtype_size(x->dtype), x->data,
+                                         a->out[0].data, &cp));
+}
+
 /* Identity, Reshape, Flatten, Squeeze, Unsqueeze: the bytes are unchanged. */
 static pl_status pl__copy_run(const pl__kernel_args *a) {
     size_t bytes = pl__tview_bytes(&a->in[0]);
+    int64_t dir = pl__attr_int(&a->layer->attrs, "cuda.relayout", 0);
+    if (dir)
+        return pl__relayout_run(a, dir);
     if (a->out[0].data == a->in[0].data || !bytes)
         return PL_OK;
     return PL__CU(a, cudaMemcpyAsync(a->out[0].data, a->in[0].data, bytes,
@@ -268,6 +299,29 @@ static pl_status pl__binary_run(const pl__kernel_args *a) {
     if (a->nin == 1) /* variadic with one input: a copy (Mean of one is itself) */
         return PL__CU(a, cudaMemcpyAsync(Y->data, a->in[0].data, pl__tview_bytes(Y),
                                          cudaMemcpyDeviceToDevice, pl__stream(a)));
+    if (pl__cuda_nhwc(a->layer)) {
+        /* channels-last operands (all 4-D, the layout pass checks): broadcast over the dims in
+         * memory order [N, H, W, C]; an operand with H = W = 1 is stored alike in both layouts */
+        static const int perm[4] = {0, 2, 3, 1};
+        pl__tview py, pin[2];
+        const pl__tview *ops[2];
+        if (a->nin != 2 || Y->rank != 4 || a->in[0].rank != 4 || a->in[1].rank != 4)
+            return pl__cuda_unsupported(a, "channels-last needs two 4-D operands");
+        py = *Y;
+        pin[0] = a->in[0];
+        pin[1] = a->in[1];
+        for (int i = 0; i < 4; i++) {
+            py.dims[i] = Y->dims[perm[i]];
+            pin[0].dims[i] = a->in[0].dims[perm[i]];
+            pin[1].dims[i] = a->in[1].dims[perm[i]];
+        }
+        ops[0] = &pin[0];
+        ops[1] = &pin[1];
+        pl__bcast_make(&py, ops, 2, &bc);
+        return PL__CU(a, pl__cu_binary(pl__stream(a), d->code, a->in[0].dtype, Y->dtype,
+                                       a->in[0].data, a->in[1].data, Y->data, &bc, n, act, al,
+                                       be));
+    }
     for (int k = 1; k < a->nin; k++) {
         const pl__tview *ops[2];
         const void *lhs = k == 1 ? a->in[0].data : Y->data;
@@ -372,6 +426,13 @@ static pl_status pl__pool_run(const pl__kernel_args *a) {
     pl_status s = pl__pool_geometry(a, &w);
     if (s)
         return s;
+    if (pl__cuda_nhwc(a->layer)) {
+        if (a->in[0].rank != 4 || a->nout > 1 || pl__attr_int(at, "storage_order", 0))
+            return pl__cuda_unsupported(a, "channels-last pooling: 2-D without indices only");
+        return PL__CU(a, pl__cu_pool_nhwc(pl__stream(a), a->in[0].dtype, a->in[0].data,
+                                          a->out[0].data, a->in[0].dims[0], a->in[0].dims[1], &w,
+                                          is_max, pl__attr_int(at, "count_include_pad", 0) != 0));
+    }
     return PL__CU(a, pl__cu_pool(pl__stream(a), a->in[0].dtype, a->in[0].data, a->out[0].data,
                                  is_max && a->nout > 1 ? a->out[1].data : NULL,
                                  a->in[0].dims[0] * a->in[0].dims[1], &w, is_max,
@@ -388,6 +449,10 @@ static bool pl__gpool_supports(const pl__kernel_args *a) {
 static pl_status pl__gpool_run(const pl__kernel_args *a) {
     const pl__tview *x = &a->in[0];
     int64_t sp = pl__numel(x->rank - 2, x->dims + 2);
+    if (pl__cuda_nhwc(a->layer)) /* [N, sp, C]: reduce the middle axis */
+        return PL__CU(a, pl__cu_global_pool_nhwc(pl__stream(a), x->dtype, x->data, a->out[0].data,
+                                                 x->dims[0], x->dims[1], sp,
+                                                 strcmp(a->layer->op, "GlobalMaxPool") == 0));
     return PL__CU(a, pl__cu_global_pool(pl__stream(a), x->dtype, x->data, a->out[0].data,
                                         x->dims[0] * x->dims[1], sp,
                                         strcmp(a->layer->op, "GlobalMaxPool") == 0));

@@ -206,7 +206,10 @@ __device__ float pl__rs_coord(const pl__cu_resize &p, int axis, float xf) {
         return offset + (xf + 0.5f) / s - 0.5f;
     }
     case 2: return out > 1 ? (xf + 0.5f) / s - 0.5f : 0.0f;
-    case 3: return out > 1 ? xf * (len - 1) / (out - 1) : 0.0f;
+    case 3: { /* the resized length is scale * length, unrounded, as ONNX measures it */
+        float rl = s * len;
+        return out > 1 && rl > 1.0f ? xf * (len - 1) / (rl - 1) : 0.0f;
+    }
     case 4: return xf / s;
     case 5: return (xf + 0.5f) / s;
     case 6: {
