@@ -3,9 +3,13 @@
  * single-precision GEMM throughput of OpenBLAS (cblas_sgemm) and oneDNN (dnnl_sgemm) on the
  * GEMMs of ResNet-50's convolutions as plinth lowers them (M = output channels, N = output
  * pixels x batch, K = input channels x kernel area), all threads of the machine on both sides.
+ * Two passes: every thread of the machine in one call (a library threading a whole GEMM), and
+ * one thread (how plinth's CPU kernels use the library: they cut each GEMM into blocks and run
+ * single-threaded library calls from their own thread grid).
  * Build and run: bench/cpu-gemm-choice.sh (on the GPU machine's 16 cores).
  */
 #include <cblas.h>
+#include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +50,16 @@ int main(void) {
                                     {256, 196, 2304}, {1024, 196, 256}, {512, 49, 4608},
                                     {2048, 49, 512},  {1000, 1, 2048}};
     enum { NS = sizeof(shapes) / sizeof(shapes[0]) };
-    double med[2][2][NS];
+    static double med[2][2][NS];
+    int all = omp_get_max_threads();
+  for (int pass = 0; pass < 2; pass++) {
+    int threads = pass == 0 ? all : 1;
+    openblas_set_num_threads(threads);
+    omp_set_num_threads(threads);
+    printf("\n%d thread(s)\n\n", threads);
     printf("| batch | M | N | K | OpenBLAS GFLOP/s | oneDNN GFLOP/s | oneDNN / OpenBLAS |\n|---|---|---|---|---|---|---|\n");
     for (int lib = 0; lib < 2; lib++)
-        for (int bi = 0; bi < 2; bi++)
+        for (int bi = 0; bi < (pass == 0 ? 2 : 1); bi++)
             for (int s = 0; s < NS; s++) {
                 int m = shapes[s][0], n = shapes[s][1] * (bi ? 8 : 1), k = shapes[s][2];
                 float *a = malloc(sizeof(float) * (size_t)m * k), *b = malloc(sizeof(float) * (size_t)k * n),
@@ -63,7 +73,7 @@ int main(void) {
                 free(b);
                 free(c);
             }
-    for (int bi = 0; bi < 2; bi++) {
+    for (int bi = 0; bi < (pass == 0 ? 2 : 1); bi++) {
         double tot[2] = {0, 0};
         for (int s = 0; s < NS; s++) {
             int m = shapes[s][0], n = shapes[s][1] * (bi ? 8 : 1), k = shapes[s][2];
@@ -75,5 +85,6 @@ int main(void) {
         }
         printf("| %d | total | | | %.2f ms | %.2f ms | %.2fx |\n", bi ? 8 : 1, tot[0], tot[1], tot[0] / tot[1]);
     }
+  }
     return 0;
 }
