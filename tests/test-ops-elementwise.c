@@ -178,7 +178,10 @@ static double r_gelu_tanh(double x, double a, double b) {
 }
 static double r_erf(double x, double a, double b) { (void)a, (void)b; return erf(x); }
 static double r_softplus(double x, double a, double b) { (void)a, (void)b; return log(1 + exp(x)); }
-static double r_softsign(double x, double a, double b) { (void)a, (void)b; return x / (1 + fabs(x)); }
+static double r_softsign(double x, double a, double b) {
+    (void)a, (void)b;
+    return x / (1 + fabs(x));
+}
 static double r_elu(double x, double a, double b) { (void)b; return x < 0 ? a * (exp(x) - 1) : x; }
 static double r_selu(double x, double a, double b) { return x <= 0 ? b * (a * exp(x) - a) : b * x; }
 static double r_mish(double x, double a, double b) {
@@ -273,8 +276,8 @@ static void test_unary_float(void) {
     PL_CHECK(check_unary(&unary_cases[2], PL_FLOAT32, 0, NULL, 7));
 }
 
-/* Exp, Sigmoid and Tanh use branch-free float32 approximations: sweep them densely, with the
- * special values, against double precision (2e-7 relative is about 3 ulp). */
+/* Exp, Sigmoid, Tanh, Erf and Gelu use branch-free float32 approximations: sweep them densely,
+ * with the special values, against double precision (2e-7 relative is about 3 ulp). */
 static void test_exp_tanh_accuracy(void) {
     const double special[] = {0, -0.0, 1e-30, -1e-30, 1e-6, -88.72, 88.72, 88.7228, 89, -87.3,
                               -87.34, -104, -200, 200, INFINITY, -INFINITY, NAN, 0.3, -0.3,
@@ -301,6 +304,24 @@ static void test_exp_tanh_accuracy(void) {
             if (fabs(((float *)y.data)[i]) < 1.2e-38)
                 ((float *)y.data)[i] = 0;
         PL_CHECK(close_to(ops[o], &y, want, 1e-30, 2e-7));
+        tv_free(&y);
+    }
+    /* Erf and Gelu (erfc-based): 6e-7 relative; Gelu also inherits the rounding of x/sqrt2 in
+     * float32, amplified by 2u^2 in erfc(u) (as in any float32 Gelu) */
+    for (int o = 0; o < 2; o++) {
+        int bad = 0;
+        PL_CHECK_OK(run_op(o ? "Gelu" : "Erf", NULL, 0, 1, &x, 1, &y));
+        for (int64_t i = 0; i < n && y.data; i++) {
+            double v = ((float *)x.data)[i], g = ((float *)y.data)[i];
+            double w = o ? 0.5 * v * erfc(-v / sqrt(2.0)) : erf(v);
+            double tol = (o ? 7e-7 + 1.2e-7 * v * v : 7e-7) * fabs(w) + 1e-37;
+            if (!(fabs(g - w) <= tol) && !(isnan(w) && isnan(g)) && !(w == g)) {
+                if (bad++ < 3)
+                    fprintf(stderr, "%s(%.9g): got %.9g, expected %.9g\n", o ? "Gelu" : "Erf", v,
+                            g, w);
+            }
+        }
+        PL_CHECK(bad == 0);
         tv_free(&y);
     }
     free(want);
@@ -402,7 +423,8 @@ static void test_clip(void) {
     check_clip(PL_INT32, NULL, 0, 3, &ilo, NULL, ilo, INFINITY, "Clip int32");
     {
         const int64_t d2[] = {2};
-        pl__tview in[2] = {tv_rand(PL_FLOAT32, 1, d2, 0, 1, 1), tv_rand(PL_FLOAT32, 1, d2, 0, 1, 2)};
+        pl__tview in[2] = {tv_rand(PL_FLOAT32, 1, d2, 0, 1, 1),
+                           tv_rand(PL_FLOAT32, 1, d2, 0, 1, 2)};
         pl__tview y;
         PL_CHECK_FAILS(run_op("Clip", NULL, 0, 2, in, 1, &y), PL_ERR_SHAPE, "must be a scalar");
         tv_free(&in[0]);
@@ -445,10 +467,12 @@ typedef struct shape_pair {
 } shape_pair;
 
 static const shape_pair pairs[] = {
-    {3, {2, 3, 4}, 3, {2, 3, 4}},     {3, {2, 3, 4}, 0, {0}},        {0, {0}, 3, {2, 3, 4}},
-    {3, {2, 3, 4}, 1, {4}},           {3, {2, 1, 4}, 2, {3, 1}},     {4, {1, 3, 1, 5}, 4, {2, 1, 4, 1}},
-    {4, {2, 3, 4, 5}, 3, {3, 1, 1}},  {2, {4, 1}, 2, {1, 5}},        {1, {1}, 2, {3, 2}},
-    {4, {2, 16, 9, 9}, 4, {1, 16, 1, 1}}, {2, {3, 5000}, 2, {3, 5000}}, {2, {1, 7}, 3, {2, 3, 7}},
+    {3, {2, 3, 4}, 3, {2, 3, 4}},         {3, {2, 3, 4}, 0, {0}},
+    {0, {0}, 3, {2, 3, 4}},               {3, {2, 3, 4}, 1, {4}},
+    {3, {2, 1, 4}, 2, {3, 1}},            {4, {1, 3, 1, 5}, 4, {2, 1, 4, 1}},
+    {4, {2, 3, 4, 5}, 3, {3, 1, 1}},      {2, {4, 1}, 2, {1, 5}},
+    {1, {1}, 2, {3, 2}},                  {4, {2, 16, 9, 9}, 4, {1, 16, 1, 1}},
+    {2, {3, 5000}, 2, {3, 5000}},         {2, {1, 7}, 3, {2, 3, 7}},
 };
 #define NPAIRS (sizeof(pairs) / sizeof(pairs[0]))
 
@@ -581,7 +605,8 @@ static void test_fused_activation(void) {
     const int64_t da[] = {2, 8, 5, 5}, db[] = {1, 8, 1, 1};
     pl_attr relu = PL_ATTR_S("activation", "Relu");
     pl_attr leaky[2] = {PL_ATTR_S("activation", "LeakyRelu"), PL_ATTR_F("activation_alpha", 0.1)};
-    pl__tview in[2] = {tv_rand(PL_FLOAT32, 4, da, -3, 3, 61), tv_rand(PL_FLOAT32, 4, db, -3, 3, 62)};
+    pl__tview in[2] = {tv_rand(PL_FLOAT32, 4, da, -3, 3, 61),
+                       tv_rand(PL_FLOAT32, 4, db, -3, 3, 62)};
     pl__tview y;
     double want[400];
     for (int k = 0; k < 400; k++) {
@@ -600,6 +625,24 @@ static void test_fused_activation(void) {
     tv_free(&y);
     tv_free(&in[0]);
     tv_free(&in[1]);
+    /* long same-shape operands collapse to one run, which is cut into segments for the threads;
+     * the fused activation must cover every segment */
+    {
+        const int64_t dl[] = {5, 10007};
+        pl__tview l2[2] = {tv_rand(PL_FLOAT32, 2, dl, -3, 3, 63),
+                           tv_rand(PL_FLOAT32, 2, dl, -3, 3, 64)};
+        double *wl = malloc(sizeof(double) * 50035);
+        for (int k = 0; k < 50035; k++) {
+            double v = (double)((float *)l2[0].data)[k] + ((float *)l2[1].data)[k];
+            wl[k] = v > 0 ? v : 0;
+        }
+        PL_CHECK_OK(run_op("Add", &relu, 1, 2, l2, 1, &y));
+        PL_CHECK(close_to("long Add+Relu", &y, wl, 1e-6, 1e-6));
+        free(wl);
+        tv_free(&y);
+        tv_free(&l2[0]);
+        tv_free(&l2[1]);
+    }
     /* the helper Conv/Gemm call directly */
     {
         pl__layer l;
@@ -666,7 +709,7 @@ static void test_variadic(void) {
 
 static void test_where(void) {
     const pl_dtype types[] = {PL_FLOAT32, PL_INT64, PL_FLOAT16, PL_BOOL, PL_INT32, PL_FLOAT64};
-    const int64_t dc[] = {2, 1, 4}, dx[] = {3, 1}, dbig[] = {6, 1000};
+    const int64_t dc[] = {2, 1, 4}, dx[] = {3, 1}, dbig[] = {6, 5000};
     for (int t = 0; t < 6; t++) {
         for (int big = 0; big < 2; big++) {
             pl__tview in[3], y;
@@ -677,7 +720,7 @@ static void test_where(void) {
             in[2] = tv_rand(types[t], 0, NULL, -9, 9, 95 + t);
             PL_CHECK_OK(run_op("Where", NULL, 0, 3, in, 1, &y));
             n = pl__tview_numel(&y);
-            PL_CHECK(n == (big ? 6000 : 24) && y.dtype == types[t]);
+            PL_CHECK(n == (big ? 30000 : 24) && y.dtype == types[t]);
             want = malloc(sizeof(double) * (size_t)n);
             for (int64_t k = 0; k < n; k++)
                 want[k] = ((uint8_t *)in[0].data)[bidx(&y, k, &in[0])]
@@ -771,6 +814,58 @@ static void test_cast(void) {
     }
 }
 
+/* The Cast kernel's float16/bfloat16 conversions are branch-free bit manipulation; compare them
+ * bit for bit with the scalar converters of core (which the rest of plinth uses): every float16
+ * and bfloat16 pattern one way, 2^20 random float32 patterns plus the edge cases the other. */
+static void test_half_conversions(void) {
+    const int64_t nh = 65536, nf = (1 << 20) + 16;
+    const uint32_t edges[16] = {0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00001,
+                                0x477fefff, 0x477ff000, 0x47800000, 0x38800000, 0x387fffff,
+                                0x33000000, 0x33000001, 0x00000001, 0x3f800000, 0x7f7fffff,
+                                0xb8000000};
+    pl__tview h = tv_new(PL_FLOAT16, 1, &nh), f = tv_new(PL_FLOAT32, 1, &nf), y;
+    pl_attr to32 = PL_ATTR_I("to", PL_FLOAT32), to16 = PL_ATTR_I("to", PL_FLOAT16);
+    pl_attr tobf = PL_ATTR_I("to", PL_BFLOAT16);
+    uint64_t st = 0x9E3779B97F4A7C15ull;
+    int bad = 0;
+    for (int64_t i = 0; i < nh; i++)
+        ((uint16_t *)h.data)[i] = (uint16_t)i;
+    for (int pass = 0; pass < 2; pass++) { /* float16, then the same bits as bfloat16 */
+        h.dtype = pass ? PL_BFLOAT16 : PL_FLOAT16;
+        PL_CHECK_OK(run_op("Cast", &to32, 1, 1, &h, 1, &y));
+        for (int64_t i = 0; i < nh && y.data; i++) {
+            float w = pass ? pl__bf16_to_float((uint16_t)i) : pl__half_to_float((uint16_t)i);
+            float g = ((float *)y.data)[i];
+            if (memcmp(&w, &g, 4) != 0 && !(w != w && g != g) && bad++ < 3)
+                fprintf(stderr, "%s 0x%04x: got %.9g, expected %.9g\n", pass ? "bf16" : "f16",
+                        (unsigned)i, g, w);
+        }
+        tv_free(&y);
+    }
+    for (int64_t i = 0; i < nf; i++) {
+        uint32_t bits;
+        st ^= st >> 12, st ^= st << 25, st ^= st >> 27;
+        bits = i < 16 ? edges[i] : (uint32_t)((st * 0x2545F4914F6CDD1Dull) >> 32);
+        memcpy((float *)f.data + i, &bits, 4);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        PL_CHECK_OK(run_op("Cast", pass ? &tobf : &to16, 1, 1, &f, 1, &y));
+        for (int64_t i = 0; i < nf && y.data; i++) {
+            float v = ((float *)f.data)[i];
+            uint16_t w = pass ? pl__float_to_bf16(v) : pl__float_to_half(v);
+            uint16_t g = ((uint16_t *)y.data)[i];
+            bool nan_ok = v != v && (g & 0x7fff) > (pass ? 0x7f80 : 0x7c00);
+            if (g != w && !nan_ok && bad++ < 6)
+                fprintf(stderr, "to %s %.9g: got 0x%04x, expected 0x%04x\n",
+                        pass ? "bf16" : "f16", v, g, w);
+        }
+        tv_free(&y);
+    }
+    PL_CHECK(bad == 0);
+    tv_free(&h);
+    tv_free(&f);
+}
+
 /* ---- errors -------------------------------------------------------------------------------- */
 
 static void test_errors(void) {
@@ -821,6 +916,7 @@ static void test_speed(void) {
         tv_free(&y);
     }
     t1 = pl__cpu_backend.now_ms(g_bctx);
+    tv_free(&in[1]);
     in[1] = bias;
     for (int r = 0; r < reps; r++) {
         PL_CHECK_OK(run_op("Mul", NULL, 0, 2, in, 1, &y));
@@ -856,6 +952,7 @@ int main(void) {
     PL_RUN(test_variadic);
     PL_RUN(test_where);
     PL_RUN(test_cast);
+    PL_RUN(test_half_conversions);
     PL_RUN(test_errors);
     PL_RUN(test_speed);
     pl__cpu_backend.destroy(g_bctx);

@@ -148,29 +148,27 @@ static double red_ref(int op, const double *v, int64_t n) {
 /* Output values of reducing x over mask, in output order: for each output element, the values
  * of every input element that maps to it. */
 static double *reduce_ref(int op, const pl__tview *x, const bool *mask, int64_t *nout) {
-    int64_t n = pl__tview_numel(x), m = 1, idx[PL_MAX_RANK];
+    int64_t n = pl__tview_numel(x), m = 1, per, idx[PL_MAX_RANK];
     int64_t *cnt;
-    double *out, **vals;
+    double *out, *vals;
     for (int i = 0; i < x->rank; i++)
         m *= mask[i] ? 1 : x->dims[i];
-    out = malloc(sizeof(double) * (size_t)m);
-    vals = calloc((size_t)m, sizeof(double *));
-    cnt = calloc((size_t)m, sizeof(int64_t));
-    for (int64_t o = 0; o < m; o++)
-        vals[o] = malloc(sizeof(double) * (size_t)(n + 1));
+    per = m ? n / m : 0; /* every output element reduces the same number of inputs */
+    out = malloc(sizeof(double) * (size_t)(m + 1));
+    vals = malloc(sizeof(double) * (size_t)(n + 1));
+    cnt = calloc((size_t)m + 1, sizeof(int64_t));
     for (int64_t k = 0; k < n; k++) {
         int64_t o = 0;
         unflat(k, x->rank, x->dims, idx);
         for (int i = 0; i < x->rank; i++)
             if (!mask[i])
                 o = o * x->dims[i] + idx[i];
-        vals[o][cnt[o]++] = pl__get_f64(x->data, x->dtype, k);
+        vals[o * per + cnt[o]++] = pl__get_f64(x->data, x->dtype, k);
     }
     for (int64_t o = 0; o < m; o++) {
-        out[o] = red_ref(op, vals[o], cnt[o]);
+        out[o] = red_ref(op, vals + o * per, cnt[o]);
         if (!is_flt(x->dtype))
             out[o] = trunc(out[o]);
-        free(vals[o]);
     }
     free(vals);
     free(cnt);

@@ -17,6 +17,8 @@
 
 #include "backends/cpu/cpu-ew-helpers.h"
 
+static int64_t pl__min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
 /* ---- conversion ---------------------------------------------------------------------------- */
 
 pl_dtype pl__cpu_compute_type(pl_dtype t) {
@@ -95,7 +97,7 @@ typedef struct pl__conv_job {
         return;                                                                                    \
     }
 
-static void pl__conv_range(void *arg, int64_t b, int64_t e) {
+PL__CPU_CLONES static void pl__conv_range(void *arg, int64_t b, int64_t e) {
     const pl__conv_job *j = arg;
     size_t ds = pl_dtype_size(j->dt), ss = pl_dtype_size(j->st);
     if (j->dt == j->st) {
@@ -104,10 +106,10 @@ static void pl__conv_range(void *arg, int64_t b, int64_t e) {
         return;
     }
     /* the common pairs get loops the compiler can vectorise */
-    PL__CONV(PL_FLOAT16, uint16_t, PL_FLOAT32, float, pl__half_to_float(x))
-    PL__CONV(PL_FLOAT32, float, PL_FLOAT16, uint16_t, pl__float_to_half(x))
-    PL__CONV(PL_BFLOAT16, uint16_t, PL_FLOAT32, float, pl__bf16_to_float(x))
-    PL__CONV(PL_FLOAT32, float, PL_BFLOAT16, uint16_t, pl__float_to_bf16(x))
+    PL__CONV(PL_FLOAT16, uint16_t, PL_FLOAT32, float, pl__cpu_h2f(x))
+    PL__CONV(PL_FLOAT32, float, PL_FLOAT16, uint16_t, pl__cpu_f2h(x))
+    PL__CONV(PL_BFLOAT16, uint16_t, PL_FLOAT32, float, pl__cpu_bf2f(x))
+    PL__CONV(PL_FLOAT32, float, PL_BFLOAT16, uint16_t, pl__cpu_f2bf(x))
     PL__CONV(PL_FLOAT32, float, PL_FLOAT64, double, (double)x)
     PL__CONV(PL_FLOAT64, double, PL_FLOAT32, float, (float)x)
     PL__CONV(PL_INT32, int32_t, PL_INT64, int64_t, (int64_t)x)
@@ -246,12 +248,15 @@ typedef struct pl__bc_run {
     pl__bc_row_fn row;
     pl__bc_after_fn after;
     void *job;
+    int64_t seg, nseg; /* runs are cut into nseg segments of up to seg elements */
 } pl__bc_run;
 
-static void pl__bc_range(void *arg, int64_t rb, int64_t re) {
+/* Work units are (run, segment) pairs, so that a few long runs (same-shape operands collapse to
+ * a single run) still spread over all threads. */
+static void pl__bc_range(void *arg, int64_t ub, int64_t ue) {
     const pl__bc_run *r = arg;
     const pl__bc *bc = r->bc;
-    int64_t idx[PL_MAX_RANK], off[3] = {0, 0, 0}, t = rb;
+    int64_t idx[PL_MAX_RANK], off[3] = {0, 0, 0}, row = ub / r->nseg, t = row;
     int outer = bc->rank - 1;
     for (int i = outer - 1; i >= 0; i--) {
         idx[i] = t % bc->dims[i];
@@ -259,8 +264,14 @@ static void pl__bc_range(void *arg, int64_t rb, int64_t re) {
         for (int k = 0; k < bc->nops; k++)
             off[k] += idx[i] * bc->st[k][i];
     }
-    for (int64_t row = rb; row < re; row++) {
-        r->row(r->job, row * bc->len, off, bc->len);
+    for (int64_t u = ub; u < ue; u++) {
+        int64_t s = u % r->nseg, start = s * r->seg, o[3];
+        for (int k = 0; k < bc->nops; k++)
+            o[k] = off[k] + start * bc->st[k][outer];
+        r->row(r->job, row * bc->len + start, o, pl__min64(r->seg, bc->len - start));
+        if (s + 1 < r->nseg)
+            continue;
+        row++;
         for (int i = outer - 1; i >= 0; i--) {
             for (int k = 0; k < bc->nops; k++)
                 off[k] += bc->st[k][i];
@@ -272,14 +283,20 @@ static void pl__bc_range(void *arg, int64_t rb, int64_t re) {
         }
     }
     if (r->after)
-        r->after(r->job, rb * bc->len, re * bc->len);
+        r->after(r->job, ub / r->nseg * bc->len + ub % r->nseg * r->seg,
+                 ue / r->nseg * bc->len + ue % r->nseg * r->seg);
 }
 
 static void pl__bc_exec(void *bctx, const pl__bc *bc, pl__bc_row_fn row, pl__bc_after_fn after,
                         void *job) {
-    pl__bc_run r = {bc, row, after, job};
-    int64_t grain = (1 << 15) / (bc->len > 0 ? bc->len : 1);
-    pl__cpu_parallel_for(bctx, bc->rows, grain > 0 ? grain : 1, pl__bc_range, &r);
+    pl__bc_run r = {bc, row, after, job, bc->len > 0 ? bc->len : 1, 1};
+    int64_t grain;
+    if (r.seg > (1 << 13)) {
+        r.nseg = (r.seg + (1 << 13) - 1) >> 13;
+        r.seg = 1 << 13;
+    }
+    grain = (1 << 15) / r.seg;
+    pl__cpu_parallel_for(bctx, bc->rows * r.nseg, grain > 0 ? grain : 1, pl__bc_range, &r);
 }
 
 /* ---- binary ops ---------------------------------------------------------------------------- */
@@ -336,8 +353,8 @@ static double pl__pymod(double x, double z) {
 }
 
 #define PL__DEF_BIN_FLT(NAME, T)                                                                   \
-    static void NAME(int op, void *y, const void *a, const void *b, int64_t sa, int64_t sb,       \
-                     int64_t len) {                                                                \
+    PL__CPU_CLONES static void NAME(int op, void *y, const void *a, const void *b, int64_t sa,     \
+                                    int64_t sb, int64_t len) {                                     \
         switch (op) {                                                                              \
         case PL__ADD: PL__BIN_LOOP(T, T, x + z); break;                                            \
         case PL__SUB: PL__BIN_LOOP(T, T, x - z); break;                                            \
@@ -345,7 +362,7 @@ static double pl__pymod(double x, double z) {
         case PL__DIV: PL__BIN_LOOP(T, T, x / z); break;                                            \
         case PL__POW:                                                                              \
             if (sb == 0 && ((const T *)b)[0] == 2)                                                 \
-                PL__BIN_LOOP(T, T, x * x * (z - 1)); /* z == 2 */                                                         \
+                PL__BIN_LOOP(T, T, x * x * (z - 1)); /* z == 2 */                                  \
             else                                                                                   \
                 PL__BIN_LOOP(T, T, pow(x, z));                                                     \
             break;                                                                                 \
@@ -353,7 +370,7 @@ static double pl__pymod(double x, double z) {
         case PL__MAX: PL__BIN_LOOP(T, T, (x > z || x != x) ? x : z); break;                        \
         case PL__MOD: PL__BIN_LOOP(T, T, (T)pl__pymod(x, z)); break;                               \
         case PL__FMOD: PL__BIN_LOOP(T, T, fmod(x, z)); break;                                      \
-        case PL__PRELU: PL__BIN_LOOP(T, T, PL__SEL(x < 0, x * z, x)); break;                              \
+        case PL__PRELU: PL__BIN_LOOP(T, T, PL__SEL(x < 0, x * z, x)); break;                       \
         case PL__EQ: PL__BIN_LOOP(T, uint8_t, x == z); break;                                      \
         case PL__LT: PL__BIN_LOOP(T, uint8_t, x < z); break;                                       \
         case PL__GT: PL__BIN_LOOP(T, uint8_t, x > z); break;                                       \
@@ -441,8 +458,8 @@ static void pl__bin_exec(void *bctx, int op, pl_dtype ct, const pl__tview *A, co
     pl__bin_job j;
     pl__bc_init(&bc, Y, ins, 2);
     j = (pl__bin_job){op, ct, a, b, y, bc.st[0][bc.rank - 1], bc.st[1][bc.rank - 1], act};
-    pl__bc_exec(bctx, &bc, pl__bin_row, act && ct == PL_FLOAT32 && op < PL__EQ ? pl__bin_after : NULL,
-                &j);
+    pl__bc_exec(bctx, &bc, pl__bin_row,
+                act && ct == PL_FLOAT32 && op < PL__EQ ? pl__bin_after : NULL, &j);
 }
 
 static const pl__layer *pl__fused_act(const pl__layer *l) {
@@ -532,11 +549,11 @@ typedef struct pl__where_job {
 
 #define PL__WHERE_LOOP(T)                                                                          \
     do {                                                                                           \
-        const T *px = (const T *)j->x + off[1], *pz = (const T *)j->z + off[2];                   \
+        const T *px = (const T *)j->x + off[1], *pz = (const T *)j->z + off[2];                    \
         T *py = (T *)j->y + yoff;                                                                  \
         if (j->sc == 1 && j->sx == 1 && j->sz == 1)                                                \
             for (int64_t i = 0; i < len; i++)                                                      \
-                py[i] = (px[i] & (T)(0 - (T)(c[i] != 0))) | (pz[i] & (T)((T)(c[i] != 0) - 1));                                                \
+                py[i] = (px[i] & (T)(0 - (T)(c[i] != 0))) | (pz[i] & (T)((T)(c[i] != 0) - 1));     \
         else                                                                                       \
             for (int64_t i = 0; i < len; i++)                                                      \
                 py[i] = c[i * j->sc] ? px[i * j->sx] : pz[i * j->sz];                              \
@@ -588,8 +605,12 @@ typedef struct pl__un_job {
 } pl__un_job;
 
 /* min(max(v, 0), 1) through branch-free selects (NaN stays NaN) */
-static inline float pl__clamp01f(float v) { return pl__self(v > 1.f, 1.f, pl__self(v < 0.f, 0.f, v)); }
-static inline double pl__clamp01d(double v) { return pl__seld(v > 1, 1., pl__seld(v < 0, 0., v)); }
+PL__INLINE float pl__clamp01f(float v) {
+    return pl__self(v > 1.f, 1.f, pl__self(v < 0.f, 0.f, v));
+}
+PL__INLINE double pl__clamp01d(double v) {
+    return pl__seld(v > 1, 1., pl__seld(v < 0, 0., v));
+}
 #define PL__CLAMP01(v) _Generic((v), float: pl__clamp01f, default: pl__clamp01d)(v)
 
 #define PL__UN_LOOP(TX, TY, EXPR)                                                                  \
@@ -602,13 +623,13 @@ static inline double pl__clamp01d(double v) { return pl__seld(v > 1, 1., pl__sel
         }                                                                                          \
     } while (0)
 
-#define PL__DEF_UN_FLT(NAME, T, EXPF, TANH)                                                                    \
-    static void NAME(const pl__un_job *j, int64_t b, int64_t e) {                                  \
-        const T al = (T)j->alpha, be = (T)j->beta, zero = 0, one = 1, half = (T)0.5;             \
+#define PL__DEF_UN_FLT(NAME, T, EXPF, TANH, ERF, GELU)                                             \
+    PL__CPU_CLONES static void NAME(const pl__un_job *j, int64_t b, int64_t e) {                   \
+        const T al = (T)j->alpha, be = (T)j->beta, zero = 0, one = 1, half = (T)0.5;               \
         switch (j->op) {                                                                           \
         case PL__U_ABS: PL__UN_LOOP(T, T, fabs(x)); break;                                         \
         case PL__U_NEG: PL__UN_LOOP(T, T, -x); break;                                              \
-        case PL__U_EXP: PL__UN_LOOP(T, T, EXPF(x)); break;                                          \
+        case PL__U_EXP: PL__UN_LOOP(T, T, EXPF(x)); break;                                         \
         case PL__U_LOG: PL__UN_LOOP(T, T, log(x)); break;                                          \
         case PL__U_SQRT: PL__UN_LOOP(T, T, sqrt(x)); break;                                        \
         case PL__U_RECIP: PL__UN_LOOP(T, T, one / x); break;                                       \
@@ -627,22 +648,21 @@ static inline double pl__clamp01d(double v) { return pl__seld(v > 1, 1., pl__sel
         case PL__U_ACOSH: PL__UN_LOOP(T, T, acosh(x)); break;                                      \
         case PL__U_ATANH: PL__UN_LOOP(T, T, atanh(x)); break;                                      \
         case PL__U_RELU: PL__UN_LOOP(T, T, x < zero ? zero : x); break;                            \
-        case PL__U_LEAKY: PL__UN_LOOP(T, T, PL__SEL(x < zero, al * x, x)); break;                        \
-        case PL__U_SIGMOID: PL__UN_LOOP(T, T, one / (one + EXPF(-x))); break;                       \
+        case PL__U_LEAKY: PL__UN_LOOP(T, T, PL__SEL(x < zero, al * x, x)); break;                  \
+        case PL__U_SIGMOID: PL__UN_LOOP(T, T, one / (one + EXPF(-x))); break;                      \
         case PL__U_TANH: PL__UN_LOOP(T, T, TANH(x)); break;                                        \
-        case PL__U_HSIG: PL__UN_LOOP(T, T, PL__CLAMP01(al * x + be)); break;            \
+        case PL__U_HSIG: PL__UN_LOOP(T, T, PL__CLAMP01(al * x + be)); break;                       \
         case PL__U_HSWISH:                                                                         \
-            PL__UN_LOOP(T, T, x * PL__CLAMP01(x * (T)(1.0 / 6) + half));                         \
+            PL__UN_LOOP(T, T, x * PL__CLAMP01(x * (T)(1.0 / 6) + half));                           \
             break;                                                                                 \
-        case PL__U_GELU:                                                                           \
-            PL__UN_LOOP(T, T, half * x * (one + erf(x * (T)0.70710678118654752440)));             \
-            break;                                                                                 \
+        case PL__U_GELU: PL__UN_LOOP(T, T, GELU(x)); break;                                        \
         case PL__U_GELU_TANH:                                                                      \
             PL__UN_LOOP(T, T,                                                                      \
                         half * x *                                                                 \
-                            (one + TANH((T)0.79788456080286535588 * (x + (T)0.044715 * x * x * x)))); \
+                            (one + TANH((T)0.79788456080286535588 *                                \
+                                        (x + (T)0.044715 * x * x * x))));                          \
             break;                                                                                 \
-        case PL__U_ERF: PL__UN_LOOP(T, T, erf(x)); break;                                          \
+        case PL__U_ERF: PL__UN_LOOP(T, T, ERF(x)); break;                                          \
         case PL__U_SOFTPLUS:                                                                       \
             PL__UN_LOOP(T, T, x > zero ? x + log1p(exp(-x)) : log1p(exp(x)));                      \
             break;                                                                                 \
@@ -654,19 +674,22 @@ static inline double pl__clamp01d(double v) { return pl__seld(v > 1, 1., pl__sel
             break;                                                                                 \
         case PL__U_MISH: PL__UN_LOOP(T, T, x * tanh(log1p(exp(x)))); break;                        \
         case PL__U_THRELU: PL__UN_LOOP(T, T, x > al ? x : zero); break;                            \
-        case PL__U_SIGN: PL__UN_LOOP(T, T, x > zero ? one : x < zero ? -one : x); break;          \
+        case PL__U_SIGN: PL__UN_LOOP(T, T, x > zero ? one : x < zero ? -one : x); break;           \
         case PL__U_CLIP: PL__UN_LOOP(T, T, x < al ? al : x > be ? be : x); break;                  \
         case PL__U_ISNAN: PL__UN_LOOP(T, uint8_t, x != x); break;                                  \
         case PL__U_ISINF:                                                                          \
             PL__UN_LOOP(T, uint8_t,                                                                \
-                        isinf(x) && ((x > zero && al != zero) || (x < zero && be != zero)));      \
+                        isinf(x) && ((x > zero && al != zero) || (x < zero && be != zero)));       \
             break;                                                                                 \
         default: break;                                                                            \
         }                                                                                          \
     }
 
-PL__DEF_UN_FLT(pl__un_f32, float, pl__cpu_expf, pl__cpu_tanhf)
-PL__DEF_UN_FLT(pl__un_f64, double, exp, tanh)
+/* float64 Gelu also through erfc, for its precision at negative x */
+static double pl__gelud(double x) { return 0.5 * x * erfc(-x * 0.70710678118654752440); }
+
+PL__DEF_UN_FLT(pl__un_f32, float, pl__cpu_expf, pl__cpu_tanhf, pl__cpu_erff, pl__cpu_geluf)
+PL__DEF_UN_FLT(pl__un_f64, double, exp, tanh, erf, pl__gelud)
 
 static void pl__un_i64(const pl__un_job *j, int64_t b, int64_t e) {
     const int64_t lo = j->ilo, hi = j->ihi;
@@ -755,14 +778,20 @@ static pl_status pl__cpu_cast(const pl__kernel_args *a) {
 }
 
 /* One small wrapper per op keeps the kernel table free of string lookups at run time. */
-#define PL__UN(name, op) \
-    static pl_status pl__k_##name(const pl__kernel_args *a) { return pl__cpu_unary(a, op, NULL, 0, NULL, 0); }
+#define PL__UN(name, op)                                                                           \
+    static pl_status pl__k_##name(const pl__kernel_args *a) {                                      \
+        return pl__cpu_unary(a, op, NULL, 0, NULL, 0);                                             \
+    }
 #define PL__UNA(name, op, an, ad, bn, bd)                                                          \
-    static pl_status pl__k_##name(const pl__kernel_args *a) { return pl__cpu_unary(a, op, an, ad, bn, bd); }
-#define PL__BIN(name, op) \
+    static pl_status pl__k_##name(const pl__kernel_args *a) {                                      \
+        return pl__cpu_unary(a, op, an, ad, bn, bd);                                               \
+    }
+#define PL__BIN(name, op)                                                                          \
     static pl_status pl__k_##name(const pl__kernel_args *a) { return pl__cpu_binary(a, op); }
-#define PL__VARI(name, op, mean) \
-    static pl_status pl__k_##name(const pl__kernel_args *a) { return pl__cpu_variadic(a, op, mean); }
+#define PL__VARI(name, op, mean)                                                                   \
+    static pl_status pl__k_##name(const pl__kernel_args *a) {                                      \
+        return pl__cpu_variadic(a, op, mean);                                                      \
+    }
 
 PL__UN(Abs, PL__U_ABS) PL__UN(Neg, PL__U_NEG) PL__UN(Exp, PL__U_EXP) PL__UN(Log, PL__U_LOG)
 PL__UN(Sqrt, PL__U_SQRT) PL__UN(Reciprocal, PL__U_RECIP) PL__UN(Floor, PL__U_FLOOR)
@@ -789,7 +818,7 @@ PL__VARI(Max, PL__MAX, false)
 
 /* ---- fused activation ---------------------------------------------------------------------- */
 
-void pl__cpu_fused_activation(const pl__layer *l, float *x, int64_t n) {
+PL__CPU_CLONES void pl__cpu_fused_activation(const pl__layer *l, float *x, int64_t n) {
     const char *act = l ? pl__attr_string(&l->attrs, "activation", NULL) : NULL;
     float alpha, beta;
     if (!act)

@@ -41,13 +41,35 @@ int64_t pl__cpu_f2i(double v, pl_dtype t);
 /* "node 'x' (Op): dtype T not supported" with PL_ERR_UNSUPPORTED. */
 pl_status pl__cpu_dtype_fail(const pl__kernel_args *a, pl_dtype t);
 
+/* The library is compiled for baseline x86-64 (SSE2). Compute-bound float loops (exp, tanh, erf,
+ * softmax, f16 conversion) are therefore built three times, for AVX-512 (Skylake-SP and later),
+ * AVX2 and the baseline, and the dynamic loader picks one by CPU (GCC function multiversioning);
+ * that is 2-5x over SSE2 for the exp-based ops. The helpers below are always_inline: out of line
+ * they would be baseline code called from the wide clones. These functions allow FMA
+ * contraction (-std=c11 turns it off), which the AVX-512 version uses (1.8x on exp): results
+ * may then differ in the last bit from the other versions, always within the stated bounds. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) &&       \
+    !defined(PL_NO_CLONES)
+#define PL__CPU_CLONES                                                                             \
+    __attribute__((target_clones("arch=skylake-avx512", "avx2", "default"),                        \
+                   optimize("fp-contract=fast")))
+#else
+#define PL__CPU_CLONES
+#endif
+
+#if defined(__GNUC__)
+#define PL__INLINE static inline __attribute__((always_inline))
+#else
+#define PL__INLINE static inline
+#endif
+
 /* ---- vectorisable building blocks ----
  * GCC does not if-convert `c ? a*x : x` (an arm that "could trap" under the default
  * -ftrapping-math), nor loops calling expf/fminf, so such loops stay scalar. PL__SEL selects
  * through a bit mask instead of a branch, and pl__cpu_expf is a polynomial with no branches;
  * loops built from them vectorise. */
 #define PL__DEF_SEL(NAME, T, U)                                                                    \
-    static inline T NAME(int c, T a, T b) {                                                        \
+    PL__INLINE T NAME(int c, T a, T b) {                                                           \
         U ua, ub, m = (U)0 - (U)(c != 0);                                                          \
         memcpy(&ua, &a, sizeof(a));                                                                \
         memcpy(&ub, &b, sizeof(b));                                                                \
@@ -60,17 +82,19 @@ PL__DEF_SEL(pl__seld, double, uint64_t)
 /* c ? a : b without a branch; a and b of one floating type. */
 #define PL__SEL(c, a, b) _Generic((b), float: pl__self, default: pl__seld)((c), (a), (b))
 
-/* e^x in float32 to within 2 ulp (1e-7 relative): x = n ln2 + r, |r| <= ln2/2, a degree-7
- * polynomial for e^r, and 2^n built in two halves so that n = 128 does not overflow the
- * exponent field. Results below FLT_MIN flush to 0 for x < -87.33; +-inf and NaN as expf. */
-static inline float pl__cpu_expf(float x) {
-    float t = x * 1.44269504088896341f + 12582912.f, n = t - 12582912.f, s1, s2;
-    float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f, p = 1.f / 5040;
+/* e^(hi + lo) in float32 to within 2 ulp (1e-7 relative): hi + lo = n ln2 + r, |r| <= ln2/2, a
+ * degree-7 polynomial for e^r, and 2^n built in two halves so that n = 128 does not overflow the
+ * exponent field. hi may be large but must be exact (lo carries the rest): the reduction
+ * hi - n*ln2_hi is exact, so e^-x^2 keeps full precision (erfc). Results below FLT_MIN flush to 0
+ * (sum < -87.33); +-inf and NaN behave as in expf. */
+PL__INLINE float pl__cpu_exp2f(float hi, float lo) {
+    float x = hi + lo, t = x * 1.44269504088896341f + 12582912.f, n = t - 12582912.f, s1, s2;
+    float r = (hi - n * 0.693145751953125f) - n * 1.428606765330187e-06f + lo, p = 1.f / 5040;
     int32_t ni, h, b1, b2;
     memcpy(&ni, &t, 4); /* t = 1.5 * 2^23 + n: n sits in the low mantissa bits */
     ni -= 0x4B400000;
     ni = ni < -126 ? -126 : ni > 128 ? 128 : ni;
-    h = ni / 2;
+    h = ni >> 1; /* floor(ni / 2); both halves stay within [-63, 64] */
     b1 = (h + 127) * (1 << 23);
     b2 = (ni - h + 127) * (1 << 23);
     p = p * r + 1.f / 720;
@@ -88,9 +112,106 @@ static inline float pl__cpu_expf(float x) {
     return pl__self(x != x, x, p);
 }
 
+PL__INLINE float pl__cpu_expf(float x) { return pl__cpu_exp2f(x, 0.f); }
+
+/* erfc(a) for a >= 0 (or NaN) to within 6e-7 relative: t * e^(-a^2 + Q(t)), t = 1 / (1 + a/2),
+ * with Q a degree-10 polynomial least-squares fitted (for plinth, in Chebyshev form on
+ * a in [0, 10]) to log(erfc(a) / t) + a^2. a^2 is split as ah^2 (exact: ah keeps 12 bits) plus
+ * a small rest, so that e^-a^2 stays accurate for large a. */
+PL__INLINE float pl__cpu_erfcf_pos(float a) {
+    float t = 1.f / (1.f + 0.5f * a), q = -0.1321883648633957f, ah, al, r;
+    uint32_t bits;
+    q = q * t + 0.9184747338294983f;
+    q = q * t - 2.660184621810913f;
+    q = q * t + 4.065587043762207f;
+    q = q * t - 3.407514810562134f;
+    q = q * t + 1.589504361152649f;
+    q = q * t - 0.6848011016845703f;
+    q = q * t + 0.21975183486938477f;
+    q = q * t + 0.35531431436538696f;
+    q = q * t + 1.0016273260116577f;
+    q = q * t - 1.2655706405639648f;
+    memcpy(&bits, &a, 4);
+    bits &= 0xFFFFF000u;
+    memcpy(&ah, &bits, 4);
+    al = a - ah;
+    r = t * pl__cpu_exp2f(-(ah * ah), q - (2.f * ah + al) * al);
+    return pl__self(a > 10.f, 0.f, r); /* erfc(10) < 2^-149; also catches a = inf */
+}
+
+/* erf: an odd Taylor polynomial below |x| = 0.5 (where 1 - erfc would cancel), 1 - erfc above. */
+PL__INLINE float pl__cpu_erff(float x) {
+    float a = x < 0 ? -x : x, x2 = x * x, small = 1.f / 9360, big;
+    small = small * x2 - 1.f / 1320;
+    small = small * x2 + 1.f / 216;
+    small = small * x2 - 1.f / 42;
+    small = small * x2 + 1.f / 10;
+    small = small * x2 - 1.f / 3;
+    small = 1.12837916709551257f * (x + x * x2 * small);
+    big = 1.f - pl__cpu_erfcf_pos(a);
+    big = pl__self(x < 0, -big, big);
+    return pl__self(a < 0.5f, small, big);
+}
+
+/* Gelu (exact form): x/2 * (1 + erf(x/sqrt2)) = x/2 * erfc(-x/sqrt2), which keeps its relative
+ * precision for negative x where 1 + erf cancels. */
+PL__INLINE float pl__cpu_geluf(float x) {
+    float e = pl__cpu_erfcf_pos((x < 0 ? -x : x) * 0.70710678118654752f);
+    return 0.5f * x * pl__self(x > 0, 2.f - e, e);
+}
+
+/* float32 -> float16 bits, round to nearest even, without branches. Normal results: rebias the
+ * exponent and round the 13 dropped bits (a carry into the exponent is the right rounding, up to
+ * inf). Below 2^-14: adding 0.5f makes the FPU round |f| to a multiple of 2^-24, the float16
+ * subnormal unit, which then sits in the low mantissa bits. */
+PL__INLINE uint16_t pl__cpu_f2h(float f) {
+    uint32_t x, ax, norm, sub, h;
+    float fa, t;
+    memcpy(&x, &f, 4);
+    ax = x & 0x7fffffffu;
+    norm = (ax - ((127u - 15u) << 23) + 0xfffu + ((ax >> 13) & 1u)) >> 13;
+    memcpy(&fa, &ax, 4);
+    t = fa + 0.5f;
+    memcpy(&sub, &t, 4);
+    sub -= 0x3f000000u;
+    h = ax < 0x38800000u ? sub : norm;
+    h = ax >= 0x47800000u ? 0x7c00u : h; /* overflow: inf */
+    h = ax > 0x7f800000u ? 0x7e00u : h;  /* NaN: quiet NaN */
+    return (uint16_t)(h | ((x >> 16) & 0x8000u));
+}
+
+/* float16 bits -> float32: rebias the exponent; inf/NaN get exponent 255; zeros and subnormals
+ * are (mantissa * 2^-24), exact in float. */
+PL__INLINE float pl__cpu_h2f(uint16_t h) {
+    uint32_t em = h & 0x7fffu, e = em & 0x7c00u, o = (em << 13) + ((127u - 15u) << 23);
+    float f, sub = (float)(int32_t)em * 5.9604644775390625e-08f;
+    o = e == 0x7c00u ? o + ((128u - 16u) << 23) : o;
+    memcpy(&f, &o, 4);
+    f = pl__self(e == 0, sub, f);
+    memcpy(&o, &f, 4);
+    o |= (uint32_t)(h & 0x8000u) << 16;
+    memcpy(&f, &o, 4);
+    return f;
+}
+
+/* float32 -> bfloat16 bits, round to nearest even; NaN stays a (quiet) NaN. */
+PL__INLINE uint16_t pl__cpu_f2bf(float f) {
+    uint32_t x, r;
+    memcpy(&x, &f, 4);
+    r = (x + 0x7fffu + ((x >> 16) & 1u)) >> 16;
+    return (uint16_t)((x & 0x7fffffffu) > 0x7f800000u ? (x >> 16) | 0x40u : r);
+}
+
+PL__INLINE float pl__cpu_bf2f(uint16_t h) {
+    uint32_t x = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
 /* tanh in float32 to within ~2e-7 relative: an odd Taylor polynomial below |x| = 0.3 (where
  * 1 - e^-2|x| would cancel), (1 - e) / (1 + e) with e = e^-2|x| above. */
-static inline float pl__cpu_tanhf(float x) {
+PL__INLINE float pl__cpu_tanhf(float x) {
     float a = x < 0 ? -x : x, x2 = x * x, e = pl__cpu_expf(-2.f * a), big, small;
     small = -1382.f / 155925;
     small = small * x2 + 62.f / 2835;

@@ -103,17 +103,21 @@ typedef struct pl__red_job {
             T *yb = (T *)j->y + o * j->inner + i0;                                                 \
             switch (j->op) {                                                                       \
             case PL__R_SUM: case PL__R_MEAN: case PL__R_LOGSUM:                                    \
-                PL__RED_LOOP(ACC, 0, ADD(a_, v), ADD(a_, v));                                                  \
+                PL__RED_LOOP(ACC, 0, ADD(a_, v), ADD(a_, v));                                      \
                 break;                                                                             \
-            case PL__R_L1: PL__RED_LOOP(ACC, 0, ADD(a_, PL__ABS(v)), ADD(a_, v)); break;            \
-            case PL__R_SUMSQ: case PL__R_L2:                                                           \
+            case PL__R_L1: PL__RED_LOOP(ACC, 0, ADD(a_, PL__ABS(v)), ADD(a_, v)); break;           \
+            case PL__R_SUMSQ: case PL__R_L2:                                                       \
                 PL__RED_LOOP(ACC, 0, ADD(a_, MUL(v, v)), ADD(a_, v));                              \
                 break;                                                                             \
             case PL__R_PROD: PL__RED_LOOP(ACC, 1, MUL(a_, v), MUL(a_, v)); break;                  \
-            case PL__R_MAX: PL__RED_LOOP(ACC, LOWEST, PL__MAXN(a_, v, ISNAN), PL__MAXN(a_, v, ISNAN)); break;    \
-            case PL__R_MIN: PL__RED_LOOP(ACC, HIGHEST, PL__MINN(a_, v, ISNAN), PL__MINN(a_, v, ISNAN)); break;   \
+            case PL__R_MAX:                                                                        \
+                PL__RED_LOOP(ACC, LOWEST, PL__MAXN(a_, v, ISNAN), PL__MAXN(a_, v, ISNAN));         \
+                break;                                                                             \
+            case PL__R_MIN:                                                                        \
+                PL__RED_LOOP(ACC, HIGHEST, PL__MINN(a_, v, ISNAN), PL__MINN(a_, v, ISNAN));        \
+                break;                                                                             \
             case PL__R_LSE:                                                                        \
-                PL__RED_LOOP(ACC, LOWEST, PL__MAXN(a_, v, ISNAN), PL__MAXN(a_, v, ISNAN));                       \
+                PL__RED_LOOP(ACC, LOWEST, PL__MAXN(a_, v, ISNAN), PL__MAXN(a_, v, ISNAN));         \
                 memcpy(mx, acc, sizeof(ACC) * (size_t)w);                                          \
                 for (int64_t i = 0; i < w; i++)                                                    \
                     acc[i] = 0;                                                                    \
@@ -129,7 +133,9 @@ typedef struct pl__red_job {
                 case PL__R_MEAN: v = j->r ? v / (ACC)j->r : v; break;                              \
                 case PL__R_L2: v = sqrt(v); break;                                                 \
                 case PL__R_LOGSUM: v = log(v); break;                                              \
-                case PL__R_LSE: v = mx[i] - mx[i] == 0 ? log(v) + mx[i] : mx[i]; break; /* finite */ \
+                case PL__R_LSE: /* mx - mx == 0: mx is finite (also compiles for ints) */          \
+                    v = mx[i] - mx[i] == 0 ? log(v) + mx[i] : mx[i];                               \
+                    break;                                                                         \
                 default: break;                                                                    \
                 }                                                                                  \
                 yb[i] = (T)v;                                                                      \
@@ -304,12 +310,12 @@ typedef struct pl__arg_job {
     static void NAME(void *arg, int64_t ub, int64_t ue) {                                          \
         const pl__arg_job *j = arg;                                                                \
         for (int64_t u = ub; u < ue; u++) {                                                        \
-            const T *p = (const T *)j->x + (u / j->inner) * j->r * j->inner + u % j->inner;       \
+            const T *p = (const T *)j->x + (u / j->inner) * j->r * j->inner + u % j->inner;        \
             T best = p[0];                                                                         \
             int64_t bi = 0;                                                                        \
             for (int64_t k = 1; k < j->r; k++) {                                                   \
                 T v = p[k * j->inner];                                                             \
-                bool better = !ISNAN(best) && (ISNAN(v) || (j->max ? v > best : v < best));       \
+                bool better = !ISNAN(best) && (ISNAN(v) || (j->max ? v > best : v < best));        \
                 bool same = v == best || (ISNAN(v) && ISNAN(best));                                \
                 if (better || (same && j->last)) {                                                 \
                     best = v;                                                                      \
@@ -374,7 +380,7 @@ typedef struct pl__topk_job {
             ub = ue;                                                                               \
         }                                                                                          \
         for (int64_t u = ub; u < ue; u++) {                                                        \
-            int64_t o = u / j->inner, i = u % j->inner, base = o * n * j->inner + i;              \
+            int64_t o = u / j->inner, i = u % j->inner, base = o * n * j->inner + i;               \
             int64_t *src = ia, *dst = ia + n;                                                      \
             for (int64_t k = 0; k < n; k++) {                                                      \
                 key[k] = ((const T *)j->key)[base + k * j->inner];                                 \
@@ -464,7 +470,8 @@ typedef struct pl__scan_job {
         const pl__scan_job *j = arg;                                                               \
         for (int64_t u = ub; u < ue; u++) {                                                        \
             int64_t o = u / j->nblk, i0 = (u % j->nblk) * PL__BLK;                                 \
-            int64_t w = pl__min64(PL__BLK, j->inner - i0), step = j->reverse ? -j->inner : j->inner; \
+            int64_t w = pl__min64(PL__BLK, j->inner - i0);                                         \
+            int64_t step = j->reverse ? -j->inner : j->inner;                                      \
             const T *x = (const T *)j->x + o * j->r * j->inner + i0;                               \
             T *y = (T *)j->y + o * j->r * j->inner + i0;                                           \
             int64_t at = j->reverse ? (j->r - 1) * j->inner : 0;                                   \
@@ -532,7 +539,7 @@ typedef struct pl__smax_job {
  * partial sums; otherwise a unit is a block of inner positions, each loop over the block
  * contiguous. */
 #define PL__DEF_SMAX(NAME, T, EXPF)                                                                \
-    static void NAME(void *arg, int64_t ub, int64_t ue) {                                          \
+    PL__CPU_CLONES static void NAME(void *arg, int64_t ub, int64_t ue) {                           \
         const pl__smax_job *j = arg;                                                               \
         T mx[PL__BLK], sm[PL__BLK];                                                                \
         for (int64_t u = ub; u < ue; u++) {                                                        \
@@ -541,18 +548,36 @@ typedef struct pl__smax_job {
             const T *x = (const T *)j->x + o * j->r * n + i0;                                      \
             T *y = (T *)j->y + o * j->r * n + i0;                                                  \
             if (n == 1) {                                                                          \
-                T m = x[0], p[8] = {0}, s, f;                                                      \
+                T m = x[0], p[16] = {0}, pm[16], s, f;                                             \
                 int64_t k = 0;                                                                     \
-                for (int64_t q = 1; q < j->r; q++)                                                 \
-                    m = x[q] > m ? x[q] : m;                                                       \
-                for (int64_t q = 0; q < j->r; q++)                                                 \
-                    y[q] = EXPF(x[q] - m);                                                         \
-                for (; k + 8 <= j->r; k += 8)                                                      \
-                    for (int q = 0; q < 8; q++)                                                    \
-                        p[q] += y[k + q];                                                          \
+                for (int q = 0; q < 16; q++) /* 16 lanes: no serial select chain */                \
+                    pm[q] = x[0];                                                                  \
+                for (; k + 16 <= j->r; k += 16)                                                    \
+                    for (int q = 0; q < 16; q++)                                                   \
+                        pm[q] = x[k + q] > pm[q] ? x[k + q] : pm[q];                               \
                 for (; k < j->r; k++)                                                              \
-                    p[0] += y[k];                                                                  \
-                s = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));             \
+                    pm[0] = x[k] > pm[0] ? x[k] : pm[0];                                           \
+                for (int q = 0; q < 16; q++)                                                       \
+                    m = pm[q] > m ? pm[q] : m;                                                     \
+                k = 0;                                                                             \
+                if (j->log) { /* y may alias x, and LogSoftmax reads x again */                    \
+                    for (; k + 16 <= j->r; k += 16)                                                \
+                        for (int q = 0; q < 16; q++)                                               \
+                            p[q] += EXPF(x[k + q] - m);                                            \
+                    for (; k < j->r; k++)                                                          \
+                        p[0] += EXPF(x[k] - m);                                                    \
+                } else {                                                                           \
+                    for (int64_t q = 0; q < j->r; q++)                                             \
+                        y[q] = EXPF(x[q] - m);                                                     \
+                    for (; k + 16 <= j->r; k += 16)                                                \
+                        for (int q = 0; q < 16; q++)                                               \
+                            p[q] += y[k + q];                                                      \
+                    for (; k < j->r; k++)                                                          \
+                        p[0] += y[k];                                                              \
+                }                                                                                  \
+                s = 0;                                                                             \
+                for (int q = 0; q < 16; q++)                                                       \
+                    s += p[q];                                                                     \
                 f = j->log ? m + log(s) : (T)1 / s;                                                \
                 if (j->log)                                                                        \
                     for (int64_t q = 0; q < j->r; q++)                                             \
@@ -569,12 +594,17 @@ typedef struct pl__smax_job {
             for (int64_t k = 1; k < j->r; k++)                                                     \
                 for (int64_t i = 0; i < w; i++)                                                    \
                     mx[i] = x[k * n + i] > mx[i] ? x[k * n + i] : mx[i];                           \
-            for (int64_t k = 0; k < j->r; k++)                                                     \
-                for (int64_t i = 0; i < w; i++) {                                                  \
-                    T e = EXPF(x[k * n + i] - mx[i]);                                              \
-                    sm[i] += e;                                                                    \
-                    y[k * n + i] = e;                                                              \
-                }                                                                                  \
+            for (int64_t k = 0; k < j->r; k++) {                                                   \
+                if (j->log)                                                                        \
+                    for (int64_t i = 0; i < w; i++)                                                \
+                        sm[i] += EXPF(x[k * n + i] - mx[i]);                                       \
+                else                                                                               \
+                    for (int64_t i = 0; i < w; i++) {                                              \
+                        T e = EXPF(x[k * n + i] - mx[i]);                                          \
+                        sm[i] += e;                                                                \
+                        y[k * n + i] = e;                                                          \
+                    }                                                                              \
+            }                                                                                      \
             for (int64_t i = 0; i < w; i++)                                                        \
                 sm[i] = j->log ? mx[i] + log(sm[i]) : (T)1 / sm[i];                                \
             if (j->log)                                                                            \
@@ -627,7 +657,7 @@ done:
 
 /* ---- kernel table -------------------------------------------------------------------------- */
 
-#define PL__RK(name, op) \
+#define PL__RK(name, op)                                                                           \
     static pl_status pl__k_##name(const pl__kernel_args *a) { return pl__cpu_reduce(a, op); }
 PL__RK(ReduceSum, PL__R_SUM) PL__RK(ReduceMean, PL__R_MEAN) PL__RK(ReduceMax, PL__R_MAX)
 PL__RK(ReduceMin, PL__R_MIN) PL__RK(ReduceProd, PL__R_PROD) PL__RK(ReduceL1, PL__R_L1)
