@@ -762,6 +762,11 @@ static pl_status pl__cpu_clip(const pl__kernel_args *a) {
         j.beta = pl__get_f64(a->in[2].data, a->in[2].dtype, 0);
         j.ihi = pl__get_i64(a->in[2].data, a->in[2].dtype, 0);
     }
+    /* ONNX: when min > max every value becomes max */
+    if (j.alpha > j.beta)
+        j.alpha = j.beta;
+    if (j.ilo > j.ihi)
+        j.ilo = j.ihi;
     return pl__cpu_unary_run(a, &j);
 }
 

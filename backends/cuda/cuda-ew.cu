@@ -73,6 +73,8 @@ __global__ void pl__k_unary(int op, const T *__restrict__ x, T *__restrict__ y, 
     if (op == PL__UN_CLIP) {
         al = pl__scalar(lo, bt, al);
         be = pl__scalar(hi, bt, be);
+        if (al > be) /* ONNX: when min > max every value becomes max */
+            al = be;
     }
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * blockDim.x)
