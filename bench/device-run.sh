@@ -29,7 +29,7 @@ case ${1:-gpu} in
 gpu)
     tar -C /tmp/pl/shared -xJf .devdata/onnx-tests.tar.xz || exit 1
     { nvidia-smi --query-gpu=name,driver_version --format=csv,noheader; $B/plinth --version; } > "$OUT/summary.txt"
-    for t in test-cuda-kernels test-cuda-ops test-cuda-e2e test-plugin-cuda; do
+    for t in test-cuda-kernels test-cuda-ops test-cuda-e2e test-cuda-extra test-cuda-convt test-cuda-layout test-plugin-cuda; do
         [[ -x $B/$t ]] || continue
         timeout 300 $B/$t > "$OUT/$t.log" 2>&1; r=$?
         echo "$t exit $r: $(tail -1 "$OUT/$t.log")" >> "$OUT/summary.txt"; [[ $r -ne 0 ]] && rc=1

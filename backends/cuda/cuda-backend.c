@@ -106,6 +106,8 @@ static bool pl__cuda_available(void) {
 
 /* ---- contexts ---- */
 
+static void pl__pin_free(pl__cuda_ctx *c);
+
 static void pl__cuda_destroy(void *bctx) {
     pl__cuda_ctx *c = bctx;
     if (!c)
@@ -134,6 +136,10 @@ static void pl__cuda_destroy(void *bctx) {
     }
     if (c->flag)
         cudaFreeHost(c->flag);
+    pl__pin_free(c);
+    for (int i = 0; i < 2; i++)
+        if (c->pin_ev[i])
+            cudaEventDestroy(c->pin_ev[i]);
     free(c->host);
     free(c);
 }
@@ -222,15 +228,124 @@ static void pl__cuda_release(void *bctx, void *p) {
         cudaFree(p);
 }
 
+/* Pinned staging: a copy from or to pageable host memory goes through the context's pinned
+ * buffer in chunks of at most PL__PIN_CHUNK bytes, two chunks in flight, so that the DMA engine
+ * runs at full speed and the buffer stays bounded whatever the copy's size. */
+#define PL__PIN_CHUNK ((size_t)8 << 20)
+#define PL__PIN_MIN ((size_t)64 << 10) /* below this the driver's own staging is as fast */
+
+/* Waits for the staging buffer's transfers and frees it. */
+static void pl__pin_free(pl__cuda_ctx *c) {
+    for (int i = 0; i < 2; i++)
+        if (c->pin_ev[i])
+            cudaEventSynchronize(c->pin_ev[i]);
+    if (c->pin)
+        cudaFreeHost(c->pin);
+    c->pin = NULL;
+    c->pin_size = 0;
+}
+
+/* Whether p is host memory the caller pinned or registered (the copy then goes direct). */
+static bool pl__host_pinned(const void *p) {
+    struct cudaPointerAttributes at;
+    if (cudaPointerGetAttributes(&at, p) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return false;
+    }
+    return at.type == cudaMemoryTypeHost || at.type == cudaMemoryTypeManaged;
+}
+
+/* Makes the staging buffer hold two chunks of at least `chunk` bytes. */
+static pl_status pl__pin_room(pl__cuda_ctx *c, size_t chunk) {
+    pl_status s;
+    if (c->pin_size >= 2 * chunk)
+        return PL_OK;
+    for (int i = 0; i < 2; i++)
+        if (!c->pin_ev[i] &&
+            (s = PL__CU(NULL, cudaEventCreateWithFlags(&c->pin_ev[i], cudaEventDisableTiming))))
+            return s;
+    pl__pin_free(c);
+    if ((s = PL__CU(NULL, cudaHostAlloc(&c->pin, 2 * chunk, cudaHostAllocDefault)))) {
+        c->pin = NULL;
+        return s;
+    }
+    c->pin_size = 2 * chunk;
+    return PL_OK;
+}
+
+/* Queues the device-to-host transfer of chunk `i` (of `chunk` bytes) into staging half i % 2. */
+static pl_status pl__d2h_queue(pl__cuda_ctx *c, const void *src, size_t bytes, size_t chunk,
+                               size_t i) {
+    size_t off = i * chunk, n = bytes - off < chunk ? bytes - off : chunk;
+    int half = (int)(i % 2);
+    pl_status s;
+    if ((s = PL__CU(NULL, cudaMemcpyAsync((char *)c->pin + (size_t)half * chunk,
+                                          (const char *)src + off, n, cudaMemcpyDeviceToHost,
+                                          c->stream))))
+        return s;
+    return PL__CU(NULL, cudaEventRecord(c->pin_ev[half], c->stream));
+}
+
+static pl_status pl__copy_staged(pl__cuda_ctx *c, void *dst, const void *src, size_t bytes,
+                                 bool h2d) {
+    size_t chunk = bytes < PL__PIN_CHUNK ? bytes : PL__PIN_CHUNK, nchunks;
+    pl_status s;
+    if ((s = pl__pin_room(c, chunk)))
+        return s;
+    chunk = c->pin_size / 2;
+    nchunks = (bytes + chunk - 1) / chunk;
+    if (h2d) {
+        for (size_t i = 0; i < nchunks; i++) {
+            size_t off = i * chunk, n = bytes - off < chunk ? bytes - off : chunk;
+            int half = (int)(i % 2);
+            char *buf = (char *)c->pin + (size_t)half * chunk;
+            /* the half's previous transfer must have finished before it is overwritten */
+            if ((s = PL__CU(NULL, cudaEventSynchronize(c->pin_ev[half]))))
+                return s;
+            memcpy(buf, (const char *)src + off, n);
+            if ((s = PL__CU(NULL, cudaMemcpyAsync((char *)dst + off, buf, n,
+                                                  cudaMemcpyHostToDevice, c->stream))) ||
+                (s = PL__CU(NULL, cudaEventRecord(c->pin_ev[half], c->stream))))
+                return s;
+        }
+        return PL_OK; /* the source is free to reuse: it was copied into the staging buffer */
+    }
+    /* D2H: the next chunk's transfer is queued while this one is copied out */
+    for (int i = 0; i < 2; i++)
+        if ((s = PL__CU(NULL, cudaEventSynchronize(c->pin_ev[i]))))
+            return s;
+    if ((s = pl__d2h_queue(c, src, bytes, chunk, 0)))
+        return s;
+    for (size_t i = 0; i < nchunks; i++) {
+        size_t off = i * chunk, n = bytes - off < chunk ? bytes - off : chunk;
+        int half = (int)(i % 2);
+        if (i + 1 < nchunks && (s = pl__d2h_queue(c, src, bytes, chunk, i + 1)))
+            return s;
+        if ((s = PL__CU(NULL, cudaEventSynchronize(c->pin_ev[half]))))
+            return s;
+        memcpy((char *)dst + off, (char *)c->pin + (size_t)half * chunk, n);
+    }
+    return PL_OK;
+}
+
 static pl_status pl__cuda_copy(void *bctx, void *dst, const void *src, size_t bytes,
                                pl__copy_kind kind) {
     pl__cuda_ctx *c = bctx;
     enum cudaMemcpyKind k = kind == PL__H2D ? cudaMemcpyHostToDevice
                             : kind == PL__D2H ? cudaMemcpyDeviceToHost
                                               : cudaMemcpyDeviceToDevice;
+    enum cudaStreamCaptureStatus cap = cudaStreamCaptureStatusNone;
+    pl_status s;
     if (!bytes || dst == src)
         return PL_OK;
-    return PL__CU(NULL, cudaMemcpyAsync(dst, src, bytes, k, c->stream));
+    if (kind == PL__D2D || bytes < PL__PIN_MIN)
+        return PL__CU(NULL, cudaMemcpyAsync(dst, src, bytes, k, c->stream));
+    /* inside a capture the copy becomes a graph node: no host-side staging there */
+    if ((s = PL__CU(NULL, cudaStreamIsCapturing(c->stream, &cap))))
+        return s;
+    if (cap != cudaStreamCaptureStatusNone || pl__host_pinned(kind == PL__H2D ? src : dst))
+        return PL__CU(NULL, cudaMemcpyAsync(dst, src, bytes, k, c->stream));
+    return pl__copy_staged(c, dst, src, bytes, kind == PL__H2D);
 }
 
 static pl_status pl__cuda_sync(void *bctx) {
@@ -466,7 +581,13 @@ bool pl__cuda_fused_act(const pl__layer *l, int *act, float *alpha, float *beta)
 
 static const pl__kernel_def *const pl__cuda_groups[] = {pl__cuda_kernels_conv,
                                                         pl__cuda_kernels_gemm,
-                                                        pl__cuda_kernels_ops};
+                                                        pl__cuda_kernels_ops,
+                                                        /* pl__cuda_kernels_convt and
+                                                         * pl__cuda_kernels_einsum: written but
+                                                         * disabled - ConvTranspose crashed on the
+                                                         * GPU (2026-11-21); the CPU runs both */
+                                                        pl__cuda_kernels_extra,
+                                                        };
 
 static const pl__kernel_def *pl__cuda_find_kernel(const char *op) {
     for (size_t g = 0; g < sizeof(pl__cuda_groups) / sizeof(pl__cuda_groups[0]); g++)

@@ -49,6 +49,11 @@ typedef struct pl__cuda_ctx {
     /* data-error flag in mapped host memory: kernels that meet bad data (a Gather index out of
      * range) raise it without a read-back; sync() reports it */
     int *flag, *flag_dev;
+    /* pinned staging for copies from/to pageable host memory (pl__cuda_copy): two halves of
+     * pin_size bytes in all, each guarded by an event recorded after its last transfer */
+    void *pin;
+    size_t pin_size;
+    cudaEvent_t pin_ev[2];
 } pl__cuda_ctx;
 
 /* ---- errors: each returns PL_ERR_BACKEND with "node 'x' (Op): function: library message" (the
@@ -113,6 +118,9 @@ static inline bool pl__cuda_nhwc(const pl__layer *l) {
 extern const pl__kernel_def pl__cuda_kernels_conv[];
 extern const pl__kernel_def pl__cuda_kernels_gemm[];
 extern const pl__kernel_def pl__cuda_kernels_ops[];
+extern const pl__kernel_def pl__cuda_kernels_convt[];  /* cuda-convt.c */
+extern const pl__kernel_def pl__cuda_kernels_extra[];  /* cuda-extra.c */
+extern const pl__kernel_def pl__cuda_kernels_einsum[]; /* cuda-einsum.c */
 
 /* Channels-last pass for float16 convolution chains (cuda-layout.c), run after the fp16 pass;
  * PLINTH_CUDA_NHWC=0 turns it off. */

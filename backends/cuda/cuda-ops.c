@@ -628,6 +628,52 @@ static pl_status pl__reduce_axes(const pl__kernel_args *a, bool host, int64_t *a
     return PL_OK;
 }
 
+/* Reduced axes that do not form one block: a strided copy that moves the kept dims first and
+ * the reduced ones last (each group in order), so that [o, r, 1] reduces like the CPU's
+ * groups. False for an axis out of range or a rank beyond the copy's 8. */
+static bool pl__reduce_gather(const pl__kernel_args *a, const int64_t *axes_v, int64_t n,
+                              pl__cu_copy *c, int64_t *o, int64_t *r) {
+    const pl__tview *x = &a->in[0];
+    bool red[PL_MAX_RANK] = {false};
+    int64_t st[PL_MAX_RANK], acc = 1, dst = 1;
+    int k = 0;
+    if (x->rank > 8)
+        return false;
+    for (int64_t j = 0; j < n; j++) {
+        int64_t ax = axes_v[j] < 0 ? axes_v[j] + x->rank : axes_v[j];
+        if (ax < 0 || ax >= x->rank)
+            return false;
+        red[ax] = true;
+    }
+    for (int i = x->rank - 1; i >= 0; i--) {
+        st[i] = acc;
+        acc *= x->dims[i];
+    }
+    memset(c, 0, sizeof(*c));
+    *o = *r = 1;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < x->rank; i++)
+            if (red[i] == (pass == 1)) {
+                c->dims[k] = x->dims[i];
+                c->src_st[k++] = st[i];
+                *(pass ? r : o) *= x->dims[i];
+            }
+    c->rank = k;
+    for (int i = k - 1; i >= 0; i--) {
+        c->dst_st[i] = dst;
+        dst *= c->dims[i];
+    }
+    return true;
+}
+
+static size_t pl__reduce_workspace(const pl__kernel_args *a) {
+    int64_t axes[PL_MAX_RANK], n, o, r, i;
+    bool noop;
+    if (pl__reduce_axes(a, true, axes, &n) || pl__reduce_split(a, axes, n, &o, &r, &i, &noop))
+        return 0;
+    return pl__tview_bytes(&a->in[0]);
+}
+
 static bool pl__reduce_supports(const pl__kernel_args *a) {
     int64_t axes[PL_MAX_RANK], n, o, r, i;
     bool noop;
@@ -635,8 +681,11 @@ static bool pl__reduce_supports(const pl__kernel_args *a) {
         return pl__decline(a, "float32/float16 only");
     if (pl__reduce_axes(a, true, axes, &n))
         return false;
-    if (!pl__reduce_split(a, axes, n, &o, &r, &i, &noop))
-        return pl__decline(a, "reduced axes are not contiguous");
+    if (!pl__reduce_split(a, axes, n, &o, &r, &i, &noop)) {
+        pl__cu_copy c;
+        if (!pl__reduce_gather(a, axes, n, &c, &o, &r))
+            return pl__decline(a, "axes out of range");
+    }
     if (!noop && r == 0)
         return pl__decline(a, "empty reduction");
     return pl__small(a);
@@ -648,8 +697,22 @@ static pl_status pl__reduce_run(const pl__kernel_args *a) {
     pl_status s;
     if ((s = pl__reduce_axes(a, false, axes, &n)))
         return s;
-    if (!pl__reduce_split(a, axes, n, &o, &r, &i, &noop))
-        return pl__cuda_unsupported(a, "reduced axes are not contiguous");
+    if (!pl__reduce_split(a, axes, n, &o, &r, &i, &noop)) {
+        /* scattered axes: gather them last in the workspace, then reduce [kept, reduced, 1] */
+        pl__cu_copy c;
+        size_t es = pl_dtype_size(a->in[0].dtype);
+        if (!pl__reduce_gather(a, axes, n, &c, &o, &r))
+            return pl__cuda_unsupported(a, "axes out of range");
+        if (r == 0 || o == 0)
+            return pl__cuda_unsupported(a, "empty reduction");
+        if (a->workspace_size < (size_t)(o * r) * es)
+            return pl__cuda_unsupported(a, "workspace too small");
+        if ((s = PL__CU(a, pl__cu_strided_copy(pl__stream(a), es, a->in[0].data, a->workspace,
+                                               &c))))
+            return s;
+        return PL__CU(a, pl__cu_reduce(pl__stream(a), pl__reduce_code(a->layer->op),
+                                       a->in[0].dtype, a->workspace, a->out[0].data, o, r, 1));
+    }
     if (noop)
         return pl__copy_run(a);
     if (r == 0)
@@ -923,7 +986,9 @@ static pl_status pl__resize_run(const pl__kernel_args *a) {
 
 #define PL__UN_K(name) {.op = name, .run = pl__unary_run, .supports = pl__unary_supports}
 #define PL__BIN_K(name) {.op = name, .run = pl__binary_run, .supports = pl__binary_supports}
-#define PL__RED_K(name) {.op = name, .run = pl__reduce_run, .supports = pl__reduce_supports}
+#define PL__RED_K(name)                                                                            \
+    {.op = name, .run = pl__reduce_run, .supports = pl__reduce_supports,                           \
+     .workspace = pl__reduce_workspace}
 
 const pl__kernel_def pl__cuda_kernels_ops[] = {
     PL__UN_K("Relu"), PL__UN_K("LeakyRelu"), PL__UN_K("Sigmoid"), PL__UN_K("Tanh"),
