@@ -322,15 +322,8 @@ static void test_copy(void) {
 int main(void) {
     pl_tc_catch_crashes();
     PL_RUN(test_copy);
-    /* The ConvTranspose and Einsum GPU kernels are not registered: ConvTranspose crashed on the
-     * H200 (2026-11-21) and Einsum ran only in that crashed binary. Re-enable both here and in
-     * cuda-backend.c's kernel list once fixed. */
-    if (getenv("PLINTH_TEST_DISABLED_CUDA_KERNELS")) {
-        PL_RUN(test_convt);
-        PL_RUN(test_convt_declined);
-        PL_RUN(test_einsum);
-    } else {
-        printf("skipped: ConvTranspose and Einsum GPU kernels are disabled (see cuda-backend.c)\n");
-    }
+    PL_RUN(test_convt);
+    PL_RUN(test_convt_declined);
+    PL_RUN(test_einsum);
     return pl_test_report();
 }

@@ -582,10 +582,8 @@ bool pl__cuda_fused_act(const pl__layer *l, int *act, float *alpha, float *beta)
 static const pl__kernel_def *const pl__cuda_groups[] = {pl__cuda_kernels_conv,
                                                         pl__cuda_kernels_gemm,
                                                         pl__cuda_kernels_ops,
-                                                        /* pl__cuda_kernels_convt and
-                                                         * pl__cuda_kernels_einsum: written but
-                                                         * disabled - ConvTranspose crashed on the
-                                                         * GPU (2026-11-21); the CPU runs both */
+                                                        pl__cuda_kernels_convt,
+                                                        pl__cuda_kernels_einsum,
                                                         pl__cuda_kernels_extra,
                                                         };
 

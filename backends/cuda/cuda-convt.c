@@ -182,7 +182,7 @@ static size_t pl__ct_workspace(const pl__kernel_args *a) {
     }
     pthread_mutex_lock(&pl__ctq_lock);
     if (pl__ctq_ready() &&
-        pl__ct_descs(NULL, &p, pl__ctq_yd, pl__ctq_wd, pl__ctq_xd, pl__ctq_cd,
+        pl__ct_descs(a, &p, pl__ctq_yd, pl__ctq_wd, pl__ctq_xd, pl__ctq_cd,
                      tf && tf[0] == '1') == PL_OK &&
         pl__ct_algo(pl__ctq_dnn, pl__ctq_wd, pl__ctq_yd, pl__ctq_cd, pl__ctq_xd, PL__CT_WS_CAP,
                     &ws) < 0)
