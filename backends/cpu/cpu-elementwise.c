@@ -196,40 +196,8 @@ typedef struct pl__bc {
 } pl__bc;
 
 static void pl__bc_init(pl__bc *bc, const pl__tview *y, const pl__tview *const *in, int nops) {
-    int64_t st[3][PL_MAX_RANK];
-    int r = y->rank, m = 0;
-    for (int k = 0; k < nops; k++) {
-        int64_t acc = 1;
-        for (int i = r - 1; i >= 0; i--) {
-            int ii = i - (r - in[k]->rank);
-            int64_t d = ii >= 0 ? in[k]->dims[ii] : 1;
-            st[k][i] = d == 1 ? 0 : acc;
-            acc *= d;
-        }
-    }
-    for (int i = 0; i < r; i++) {
-        bool merge = m > 0;
-        if (y->dims[i] == 1)
-            continue;
-        for (int k = 0; k < nops && merge; k++)
-            merge = bc->st[k][m - 1] == st[k][i] * y->dims[i];
-        if (merge) {
-            bc->dims[m - 1] *= y->dims[i];
-            for (int k = 0; k < nops; k++)
-                bc->st[k][m - 1] = st[k][i];
-        } else {
-            bc->dims[m] = y->dims[i];
-            for (int k = 0; k < nops; k++)
-                bc->st[k][m] = st[k][i];
-            m++;
-        }
-    }
-    if (m == 0) {
-        bc->dims[0] = 1;
-        for (int k = 0; k < nops; k++)
-            bc->st[k][0] = 0;
-        m = 1;
-    }
+    int m;
+    pl__broadcast_geometry(y, in, nops, &m, bc->dims, bc->st);
     bc->rank = m;
     bc->nops = nops;
     bc->len = bc->dims[m - 1];

@@ -43,43 +43,15 @@ static bool pl__es_ok(pl_dtype t) {
     return es == 1 || es == 2 || es == 4 || es == 8;
 }
 
-/* ---- broadcast geometry (mirrors the CPU backend's iterator) ---- */
+/* ---- broadcast geometry (computed by the shared pl__broadcast_geometry) ---- */
+
+_Static_assert(PL__CU_MAX_RANK == PL_MAX_RANK, "pl__cu_bcast must hold PL_MAX_RANK dims");
 
 static void pl__bcast_make(const pl__tview *y, const pl__tview *const *in, int nops,
                            pl__cu_bcast *bc) {
-    int64_t st[3][PL_MAX_RANK];
-    int r = y->rank, m = 0;
+    int m;
     memset(bc, 0, sizeof(*bc));
-    for (int k = 0; k < nops; k++) {
-        int64_t acc = 1;
-        for (int i = r - 1; i >= 0; i--) {
-            int ii = i - (r - in[k]->rank);
-            int64_t d = ii >= 0 ? in[k]->dims[ii] : 1;
-            st[k][i] = d == 1 ? 0 : acc;
-            acc *= d;
-        }
-    }
-    for (int i = 0; i < r; i++) {
-        bool merge = m > 0;
-        if (y->dims[i] == 1)
-            continue;
-        for (int k = 0; k < nops && merge; k++)
-            merge = bc->st[k][m - 1] == st[k][i] * y->dims[i];
-        if (merge) {
-            bc->dims[m - 1] *= y->dims[i];
-            for (int k = 0; k < nops; k++)
-                bc->st[k][m - 1] = st[k][i];
-        } else {
-            bc->dims[m] = y->dims[i];
-            for (int k = 0; k < nops; k++)
-                bc->st[k][m] = st[k][i];
-            m++;
-        }
-    }
-    if (m == 0) {
-        bc->dims[0] = 1;
-        m = 1;
-    }
+    pl__broadcast_geometry(y, in, nops, &m, bc->dims, bc->st);
     bc->rank = m;
     bc->nops = nops;
 }

@@ -62,6 +62,13 @@ size_t pl__tview_bytes(const pl__tview *t);
 /* "[1,3,224,224]" into buf (always NUL-terminated); returns buf. */
 char *pl__dims_str(int rank, const int64_t *dims, char *buf, size_t size);
 
+/* Broadcast geometry of nops (<= 3) operands against the output y, for elementwise kernels of
+ * every backend: unit output dims dropped, adjacent dims merged wherever each operand stays
+ * contiguous across them. Fills *rank (>= 1), dims[0..rank) and st[k][i], operand k's element
+ * stride along merged dim i (0 where it broadcasts). */
+void pl__broadcast_geometry(const pl__tview *y, const pl__tview *const *in, int nops, int *rank,
+                            int64_t dims[PL_MAX_RANK], int64_t st[3][PL_MAX_RANK]);
+
 /* ---- fp16 / bf16 ---- */
 float pl__half_to_float(uint16_t h);
 uint16_t pl__float_to_half(float f); /* round to nearest even */

@@ -106,6 +106,45 @@ char *pl__dims_str(int rank, const int64_t *dims, char *buf, size_t size) {
     return buf;
 }
 
+void pl__broadcast_geometry(const pl__tview *y, const pl__tview *const *in, int nops, int *rank,
+                            int64_t dims[PL_MAX_RANK], int64_t st[3][PL_MAX_RANK]) {
+    int64_t full[3][PL_MAX_RANK];
+    int r = y->rank, m = 0;
+    for (int k = 0; k < nops; k++) {
+        int64_t acc = 1;
+        for (int i = r - 1; i >= 0; i--) {
+            int ii = i - (r - in[k]->rank);
+            int64_t d = ii >= 0 ? in[k]->dims[ii] : 1;
+            full[k][i] = d == 1 ? 0 : acc;
+            acc *= d;
+        }
+    }
+    for (int i = 0; i < r; i++) {
+        bool merge = m > 0;
+        if (y->dims[i] == 1)
+            continue;
+        for (int k = 0; k < nops && merge; k++)
+            merge = st[k][m - 1] == full[k][i] * y->dims[i];
+        if (merge) {
+            dims[m - 1] *= y->dims[i];
+            for (int k = 0; k < nops; k++)
+                st[k][m - 1] = full[k][i];
+        } else {
+            dims[m] = y->dims[i];
+            for (int k = 0; k < nops; k++)
+                st[k][m] = full[k][i];
+            m++;
+        }
+    }
+    if (m == 0) {
+        dims[0] = 1;
+        for (int k = 0; k < nops; k++)
+            st[k][0] = 0;
+        m = 1;
+    }
+    *rank = m;
+}
+
 float pl__half_to_float(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
     float f;
