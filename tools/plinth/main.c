@@ -569,8 +569,9 @@ static int pl_cmd_bench(int argc, char **argv) {
         total += ms[i];
     }
     qsort(ms, (size_t)o.iterations, sizeof(double), pl_cli_cmp_double);
-    printf("%s on %s: %d iterations after %d warm-up, I/O in %s memory\n", o.model,
-           pl_device_name(pl_engine_device(e)), o.iterations, o.warmup, o.host_io ? "host" : "device");
+    printf("%s on %s: %d iterations after %d warm-up, I/O %s\n", o.model,
+           pl_device_name(pl_engine_device(e)), o.iterations, o.warmup,
+           o.host_io ? "copied from host buffers each run" : "resident in the engine's memory");
     printf("latency ms: min %.3f  median %.3f  p99 %.3f  mean %.3f\n", ms[0], ms[o.iterations / 2],
            ms[(int)ceil(0.99 * o.iterations) - 1], total / o.iterations);
     printf("throughput: %.1f inferences/s (batch %d: %.1f items/s)\n", 1e3 * o.iterations / total,
