@@ -19,7 +19,9 @@
  * the retry off.
  *
  * Result lines: "PASS|FAIL|UNSUPPORTED <name> [reason]", then
- * "conformance: N passed, N failed, N unsupported". UNSUPPORTED means plinth refused the model
+ * "conformance: N passed, N failed, N unsupported". On a device other than the CPU a PASS line
+ * names the ops whose layers the engine placed on the CPU ("on the CPU: Mod, Range"), and a last
+ * line tallies them over the run, so that every fallback shows. UNSUPPORTED means plinth refused the model
  * with PL_ERR_UNSUPPORTED at import or build (an op, dtype or attribute value it lacks); FAIL is
  * any other error, a wrong shape or wrong numbers.
  *
@@ -577,6 +579,36 @@ static result_kind build(const options *o, test_state *st, size_t *plan_size, pl
     return *err ? R_FAIL : R_PASS;
 }
 
+/* Layers of a device engine that run on the CPU (placement fell back): each op is named in the
+ * test's note and tallied for the summary, so a fallback is never silent. */
+static string_list g_host_ops;
+static int g_host_tests;
+
+static void note_host_layers(const pl_engine *e, char *note, size_t nsize) {
+    string_list ops = {0};
+    size_t used = strlen(note);
+    for (int i = 0; i < pl_engine_num_layers(e); i++) {
+        pl_layer_info li;
+        bool dup = false;
+        if (pl_engine_layer(e, i, &li) || !li.kernel || strcmp(li.kernel, "cpu"))
+            continue;
+        for (int j = 0; j < ops.n && !dup; j++)
+            dup = strcmp(ops.v[j], li.op) == 0;
+        if (!dup)
+            list_add(&ops, li.op);
+    }
+    if (ops.n)
+        g_host_tests++;
+    for (int j = 0; j < ops.n; j++) {
+        int w = snprintf(note + used, nsize - used, "%s%s", used ? (j ? ", " : "; on the CPU: ")
+                                                                  : "on the CPU: ", ops.v[j]);
+        if (w > 0 && (size_t)w < nsize - used)
+            used += (size_t)w;
+        list_add(&g_host_ops, ops.v[j]);
+    }
+    list_free(&ops);
+}
+
 static result_kind run_test(const options *o, const char *dir, test_state *st, char *reason,
                             size_t rsize, double *worst, char *note, size_t nsize) {
     char model[4200], data[4200];
@@ -688,6 +720,8 @@ static result_kind run_test(const options *o, const char *dir, test_state *st, c
     }
     if ((s = pl_context_execute(st->ctx)))
         return fail_with(reason, rsize, s, "execute");
+    if (o->device != PL_DEVICE_CPU)
+        note_host_layers(st->engine, note, nsize);
 
     for (int k = 0; k < st->nwant; k++) {
         const pl_io_info *inf = NULL;
@@ -884,6 +918,19 @@ int main(int argc, char **argv) {
         list_free(&tests);
     }
     printf("conformance: %d passed, %d failed, %d unsupported\n", npass, nfail, nunsup);
+    if (o.device != PL_DEVICE_CPU) {
+        qsort(g_host_ops.v, (size_t)g_host_ops.n, sizeof(char *), cmp_str);
+        printf("conformance: %d test%s ran layers on the CPU", g_host_tests,
+               g_host_tests == 1 ? "" : "s");
+        for (int i = 0; i < g_host_ops.n;) {
+            int j = i;
+            while (j < g_host_ops.n && strcmp(g_host_ops.v[j], g_host_ops.v[i]) == 0)
+                j++;
+            printf("%s %s x%d", i ? "," : ":", g_host_ops.v[i], j - i);
+            i = j;
+        }
+        printf("\n");
+    }
     if (ncrash) {
         printf("conformance: %d test%s crashed or hung (always an error)\n", ncrash,
                ncrash == 1 ? "" : "s");
