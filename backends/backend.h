@@ -76,6 +76,14 @@ typedef struct pl__backend {
     /* Optional: the stream kernels of this context run on (CUDA: a cudaStream_t), handed to
      * plugin kernels. */
     void *(*get_stream)(void *bctx);
+    /* Optional: lanes, i.e. extra streams for independent branches (src/runtime/lanes.c).
+     * lanes_init gives the context nlanes lanes (lane 0 is the context's stream) and nevents
+     * events; lane_select sends later work to a lane; lane_record records event ev on the
+     * current lane; lane_wait makes the current lane wait for the last recording of ev. */
+    pl_status (*lanes_init)(void *bctx, int nlanes, int nevents);
+    pl_status (*lane_select)(void *bctx, int lane);
+    pl_status (*lane_record)(void *bctx, int ev);
+    pl_status (*lane_wait)(void *bctx, int ev);
 } pl__backend;
 
 /* The compiled-in backend for a device, or NULL. */

@@ -4,6 +4,7 @@
 #   bash bench/device-run.sh --prepare     (packs build-gpu binaries and the ONNX test data into .devdata/)
 # then on the device (carry .devdata):
 #   bash bench/device-run.sh gpu           CUDA tests, CUDA conformance, GPU models vs PyTorch
+#   bash bench/device-run.sh gpu-tests     CUDA tests and CUDA conformance only
 #   bash bench/device-run.sh cpu           real models on the CPU vs ONNX Runtime
 # BIN=.devdata/other.tar.xz picks another binary pack (e.g. a CPU-only static build).
 # Logs go to $OUT (at most 8 files come back).
@@ -26,11 +27,12 @@ export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 B=/tmp/pl/bin
 rc=0
 case ${1:-gpu} in
-gpu)
+gpu|gpu-tests)
     tar -C /tmp/pl/shared -xJf .devdata/onnx-tests.tar.xz || exit 1
     { nvidia-smi --query-gpu=name,driver_version --format=csv,noheader; $B/plinth --version; } > "$OUT/summary.txt"
-    for t in test-cuda-kernels test-cuda-ops test-cuda-e2e test-cuda-extra test-cuda-convt test-cuda-layout test-plugin-cuda; do
-        [[ -x $B/$t ]] || continue
+    for f in $B/test-cuda-*; do
+        t=$(basename "$f")
+        [[ -x $f ]] || continue
         timeout 300 $B/$t > "$OUT/$t.log" 2>&1; r=$?
         echo "$t exit $r: $(tail -1 "$OUT/$t.log")" >> "$OUT/summary.txt"; [[ $r -ne 0 ]] && rc=1
     done
@@ -41,9 +43,12 @@ gpu)
         --device cuda --expect tests/conformance/expected-cpu.txt --write-passes "$OUT/cuda-passes.txt" \
         > "$OUT/conformance-cuda.log" 2>&1
     echo "conformance cuda exit $?: $(grep -E '^conformance' "$OUT/conformance-cuda.log" | tr '\n' ' ')" >> "$OUT/summary.txt"
-    timeout 420 python3 bench/gpu/bench-models.py --plinth $B/plinth --tf32 off --iterations ${ITERS:-50} \
-        --warmup 10 > "$OUT/gpu-models.log" 2>&1 || rc=1
-    grep -E "^(\||GPU:)" "$OUT/gpu-models.log" >> "$OUT/summary.txt"
+    grep -E "^FAIL" "$OUT/conformance-cuda.log" | head -30 >> "$OUT/summary.txt"
+    if [[ ${1:-gpu} == gpu ]]; then
+        timeout 420 python3 bench/gpu/bench-models.py --plinth $B/plinth --tf32 off --iterations ${ITERS:-50} \
+            --warmup 10 > "$OUT/gpu-models.log" 2>&1 || rc=1
+        grep -E "^(\||GPU:)" "$OUT/gpu-models.log" >> "$OUT/summary.txt"
+    fi
     ;;
 cpu)
     nproc > "$OUT/summary.txt"

@@ -130,6 +130,15 @@ static void pl__cuda_destroy(void *bctx) {
         cudaEventDestroy(c->ev_ref);
     if (c->ev_now)
         cudaEventDestroy(c->ev_now);
+    for (int k = 1; k < c->nlanes; k++)
+        if (c->lane[k]) {
+            cudaStreamSynchronize(c->lane[k]);
+            cudaStreamDestroy(c->lane[k]);
+        }
+    for (int i = 0; i < c->nev; i++)
+        if (c->ev[i])
+            cudaEventDestroy(c->ev[i]);
+    free(c->ev);
     if (c->own) {
         cudaStreamSynchronize(c->own);
         cudaStreamDestroy(c->own);
@@ -162,7 +171,7 @@ static pl_status pl__cuda_create(void **bctx) {
         (s = PL__CU(NULL, cudaHostGetDevicePointer((void **)&c->flag_dev, c->flag, 0))))
         goto fail;
     *c->flag = 0;
-    c->stream = c->own;
+    c->stream = c->base = c->own;
     if ((s = PL__CU(NULL, cudaEventRecord(c->ev_ref, c->stream))) ||
         (s = PL__CU(NULL, cudaEventSynchronize(c->ev_ref))))
         goto fail;
@@ -363,7 +372,7 @@ static pl_status pl__cuda_sync(void *bctx) {
 
 static void pl__cuda_set_stream(void *bctx, void *stream) {
     pl__cuda_ctx *c = bctx;
-    c->stream = stream ? (cudaStream_t)stream : c->own;
+    c->stream = c->base = stream ? (cudaStream_t)stream : c->own;
     if (c->exec) { /* a graph replays on any stream, but the caller asked for a new timeline */
         cudaGraphExecDestroy(c->exec);
         c->exec = NULL;
@@ -434,6 +443,49 @@ static pl_status pl__cuda_replay(void *bctx) {
     if (!c->exec)
         return pl__fail(PL_ERR_NOT_FOUND, "cuda: no captured graph to replay");
     return PL__CU(NULL, cudaGraphLaunch(c->exec, c->stream));
+}
+
+/* ---- lanes ---- */
+
+static pl_status pl__cuda_lanes_init(void *bctx, int nlanes, int nevents) {
+    pl__cuda_ctx *c = bctx;
+    pl_status s;
+    if (nlanes < 1 || nlanes > (int)(sizeof(c->lane) / sizeof(c->lane[0])) || nevents < 0 || c->ev)
+        return pl__fail(PL_ERR_INTERNAL, "cuda: lanes_init(%d, %d) on this context", nlanes,
+                        nevents);
+    c->ev = calloc((size_t)nevents + 1, sizeof(cudaEvent_t));
+    if (!c->ev)
+        return pl__fail(PL_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < nevents; i++, c->nev++)
+        if ((s = PL__CU(NULL, cudaEventCreateWithFlags(&c->ev[i], cudaEventDisableTiming))))
+            return s;
+    for (int k = 1; k < nlanes; k++, c->nlanes = k)
+        if ((s = PL__CU(NULL, cudaStreamCreateWithFlags(&c->lane[k], cudaStreamNonBlocking))))
+            return s;
+    c->nlanes = nlanes;
+    return PL_OK;
+}
+
+static pl_status pl__cuda_lane_select(void *bctx, int lane) {
+    pl__cuda_ctx *c = bctx;
+    if (lane < 0 || lane >= (c->nlanes > 1 ? c->nlanes : 1))
+        return pl__fail(PL_ERR_INTERNAL, "cuda: lane %d of %d", lane, c->nlanes);
+    c->stream = lane ? c->lane[lane] : c->base;
+    return PL_OK;
+}
+
+static pl_status pl__cuda_lane_record(void *bctx, int ev) {
+    pl__cuda_ctx *c = bctx;
+    if (ev < 0 || ev >= c->nev)
+        return pl__fail(PL_ERR_INTERNAL, "cuda: event %d of %d", ev, c->nev);
+    return PL__CU(NULL, cudaEventRecord(c->ev[ev], c->stream));
+}
+
+static pl_status pl__cuda_lane_wait(void *bctx, int ev) {
+    pl__cuda_ctx *c = bctx;
+    if (ev < 0 || ev >= c->nev)
+        return pl__fail(PL_ERR_INTERNAL, "cuda: event %d of %d", ev, c->nev);
+    return PL__CU(NULL, cudaStreamWaitEvent(c->stream, c->ev[ev], 0));
 }
 
 /* ---- value inputs ---- */
@@ -585,6 +637,7 @@ static const pl__kernel_def *const pl__cuda_groups[] = {pl__cuda_kernels_conv,
                                                         pl__cuda_kernels_convt,
                                                         pl__cuda_kernels_einsum,
                                                         pl__cuda_kernels_extra,
+                                                        pl__cuda_kernels_misc,
                                                         };
 
 static const pl__kernel_def *pl__cuda_find_kernel(const char *op) {
@@ -617,4 +670,8 @@ const pl__backend pl__cuda_backend = {
     .capture_end = pl__cuda_capture_end,
     .replay = pl__cuda_replay,
     .get_stream = pl__cuda_get_stream,
+    .lanes_init = pl__cuda_lanes_init,
+    .lane_select = pl__cuda_lane_select,
+    .lane_record = pl__cuda_lane_record,
+    .lane_wait = pl__cuda_lane_wait,
 };

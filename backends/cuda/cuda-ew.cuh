@@ -4,7 +4,9 @@
  * epilogue that Conv and Gemm share. C linkage, plain structs: included by C files and by .cu
  * files alike. Every launcher queues work on `s` and returns the launch status.
  *
- * Storage types are pl_dtype values; float math happens in float32 whatever the storage.
+ * Storage types are pl_dtype values. Compute types follow the CPU backend (cpu-ew-helpers.h):
+ * float32 for float32, float16 and bfloat16 storage, float64 for float64, exact 64-bit integer
+ * arithmetic (wrapping, as the CPU) for int8, uint8, int32 and int64.
  */
 #ifndef PL_CUDA_EW_CUH
 #define PL_CUDA_EW_CUH
@@ -48,20 +50,46 @@ enum {
     PL__BIN_XOR
 };
 
-/* y = op(x) over n elements of float type t (float32/float16); alpha/beta as the op's
- * attributes. Clip bounds come from lo/hi (device scalars of type bt, NULL: use alpha/beta). */
+/* y = op(x) over n elements of type t; alpha/beta as the op's attributes (rounded to float for
+ * the float32-computed types). Float types (float32, float16, bfloat16, float64) take every op;
+ * integer types (int8, uint8, int32, int64) Abs, Neg, Relu, Sign and Clip. Clip bounds come from
+ * lo/hi (device scalars of type bt, which must be t for integers; NULL: use alpha/beta, or no
+ * bound for integers). */
 cudaError_t pl__cu_unary(cudaStream_t s, int op, pl_dtype t, const void *x, void *y, int64_t n,
-                         float alpha, float beta, const void *lo, const void *hi, pl_dtype bt);
+                         double alpha, double beta, const void *lo, const void *hi, pl_dtype bt);
+
+/* Whether pl__cu_unary handles op on type t (PL__UN_* code). */
+int pl__cu_unary_ok(int op, pl_dtype t);
 
 /* y = act(op(a, b)) with broadcasting (bc from the output shape, nops 2). t is the operands'
- * type (float32, float16, int32, int64, bool), yt the result's (t, or bool for comparisons);
- * act/alpha/beta a PL__ACT_* code (float types only). */
+ * type (float32, float16, bfloat16, float64, int8, uint8, int32, int64, bool), yt the result's
+ * (t, or bool for comparisons); act/alpha/beta a PL__ACT_* code (float32/float16/bfloat16 only).
+ * Integer Div by zero gives 0, as the CPU backend. Not for Pow on integers: pl__cu_pow. */
 cudaError_t pl__cu_binary(cudaStream_t s, int op, pl_dtype t, pl_dtype yt, const void *a,
                           const void *b, void *y, const pl__cu_bcast *bc, int64_t n, int act,
                           float alpha, float beta);
 
-/* y = y * scale (Mean's division), float types. */
+/* ONNX Pow with any numeric base type at and exponent type bt (float32, float16, bfloat16,
+ * float64, int8, uint8, int32, int64); y has the base's type. As the CPU: a float32-computed base
+ * takes the exponent converted to float32; any other base computes in float64, and an integer
+ * result is truncated and saturated into its type. */
+cudaError_t pl__cu_pow(cudaStream_t s, pl_dtype at, pl_dtype bt, const void *a, const void *b,
+                       void *y, const pl__cu_bcast *bc, int64_t n);
+
+/* y = y * scale (Mean's division), float32/float16. */
 cudaError_t pl__cu_scale(cudaStream_t s, pl_dtype t, void *y, int64_t n, float scale);
+
+/* y = y / d (Mean's division as the CPU does it), bfloat16 (in float32) and float64. */
+cudaError_t pl__cu_div_scalar(cudaStream_t s, pl_dtype t, void *y, int64_t n, double d);
+
+/* y[0..n) = v converted to t (float types: rounded; -inf/inf/NaN kept). */
+cudaError_t pl__cu_fill(cudaStream_t s, pl_dtype t, void *y, int64_t n, double v);
+
+/* Reduce* of float64 data, [outer, r, inner] along r into [outer, inner] (r >= 1), op a
+ * PL__RED_* code of cuda-nn.cuh, in float64 with the CPU's formulas (NaN-propagating max/min,
+ * LogSumExp around the max, left as the max when that is not finite). */
+cudaError_t pl__cu_reduce_f64(cudaStream_t s, int op, const void *x, void *y, int64_t outer,
+                              int64_t r, int64_t inner);
 
 /* y = cond ? a : b with broadcasting (bc nops 3: cond, a, b); es: element bytes of a, b, y. */
 cudaError_t pl__cu_where(cudaStream_t s, size_t es, const void *cond, const void *a,

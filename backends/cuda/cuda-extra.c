@@ -6,6 +6,7 @@
  * handle, so that the CPU runs it; out-of-range indices raise the context's data-error flag,
  * which the next synchronisation reports.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "backends/cuda/cuda-extra.cuh"
@@ -78,32 +79,57 @@ static pl_status pl__arg_run(const pl__kernel_args *a) {
                                       pl__attr_int(&a->layer->attrs, "select_last_index", 0) != 0));
 }
 
-/* ---- TopK ---- */
+/* ---- TopK ----
+ * Rows up to PL__CU_TOPK_MAX long: one block ranks a row in shared memory. Longer rows (the
+ * anchors of detection heads, 1e5..1e6): a radix sort in the workspace, sized at engine creation
+ * from the profile's max shapes. */
+
+static bool pl__topk_geometry(const pl__kernel_args *a, int64_t *outer, int64_t *n,
+                              int64_t *inner) {
+    int axis;
+    if (a->in[0].rank == 0 ||
+        !pl__xaxis(pl__attr_int(&a->layer->attrs, "axis", -1), a->in[0].rank, &axis))
+        return false;
+    pl__xsplit(&a->in[0], axis, outer, n, inner);
+    return true;
+}
 
 static bool pl__topk_supports(const pl__kernel_args *a) {
-    int axis;
+    int64_t outer, n, inner;
     if (!pl__xnum(a->in[0].dtype) || a->nout != 2 || a->out[0].dtype != a->in[0].dtype ||
         a->out[1].dtype != PL_INT64)
         return pl__xdecline(a, "input must be float32/float16/int32/int64, indices int64");
-    if (a->in[0].rank == 0 ||
-        !pl__xaxis(pl__attr_int(&a->layer->attrs, "axis", -1), a->in[0].rank, &axis))
+    if (!pl__topk_geometry(a, &outer, &n, &inner))
         return pl__xdecline(a, "axis out of range");
-    if (a->in[0].dims[axis] > PL__CU_TOPK_MAX) {
-        pl__cuda_unsupported(a, "extent %lld along the axis exceeds the GPU kernel's %d",
-                             (long long)a->in[0].dims[axis], PL__CU_TOPK_MAX);
+    if (n > PL__CU_TOPK_MAX && outer * inner > 0 && (outer > INT32_MAX / n ||
+                                                      outer * n > INT32_MAX / inner)) {
+        pl__cuda_unsupported(a, "%lld elements exceed the sort's 32-bit offsets",
+                             (long long)(outer * n * inner));
         return false;
     }
     return true;
 }
 
+static size_t pl__topk_workspace(const pl__kernel_args *a) {
+    int64_t outer, n, inner;
+    size_t bytes = 0;
+    if (!pl__topk_geometry(a, &outer, &n, &inner))
+        return 0;
+    /* no device error to report here: the run checks the size again and fails with a message */
+    if (pl__cu_topk_big_workspace(a->in[0].dtype, outer, n, inner, 1, &bytes) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return 0;
+    }
+    return bytes;
+}
+
 static pl_status pl__topk_run(const pl__kernel_args *a) {
     const pl__tview *x = &a->in[0];
     int64_t outer, n, inner, k;
-    int axis;
+    size_t need = 0;
     pl_status s;
-    if (x->rank == 0 || !pl__xaxis(pl__attr_int(&a->layer->attrs, "axis", -1), x->rank, &axis))
+    if (!pl__topk_geometry(a, &outer, &n, &inner))
         return pl__cuda_unsupported(a, "axis out of range");
-    pl__xsplit(x, axis, &outer, &n, &inner);
     if (a->nin > 1 && a->in[1].data) {
         if ((s = pl__xscalar(a, 1, &k)))
             return s;
@@ -113,19 +139,29 @@ static pl_status pl__topk_run(const pl__kernel_args *a) {
     if (k < 0 || k > n)
         return pl__fail(PL_ERR_SHAPE, "node '%s' (TopK): K=%lld is out of range for extent %lld",
                         pl__layer_label(a->layer), (long long)k, (long long)n);
-    if (n > PL__CU_TOPK_MAX)
-        return pl__cuda_unsupported(a, "extent %lld along the axis exceeds the GPU kernel's %d",
-                                    (long long)n, PL__CU_TOPK_MAX);
-    return PL__CU(a, pl__cu_topk(pl__xstream(a), x->dtype, x->data, a->out[0].data,
-                                 a->out[1].data, outer, n, inner, k,
-                                 pl__attr_int(&a->layer->attrs, "largest", 1) != 0));
+    if (n <= PL__CU_TOPK_MAX)
+        return PL__CU(a, pl__cu_topk(pl__xstream(a), x->dtype, x->data, a->out[0].data,
+                                     a->out[1].data, outer, n, inner, k,
+                                     pl__attr_int(&a->layer->attrs, "largest", 1) != 0));
+    if (k == 0 || outer * inner == 0)
+        return PL_OK;
+    if ((s = PL__CU(a, pl__cu_topk_big_workspace(x->dtype, outer, n, inner, 0, &need))))
+        return s;
+    if (need > a->workspace_size)
+        return pl__cuda_unsupported(a, "the sort needs %zu bytes of workspace, %zu were planned",
+                                    need, a->workspace_size);
+    return PL__CU(a, pl__cu_topk_big(pl__xstream(a), x->dtype, x->data, a->out[0].data,
+                                     a->out[1].data, outer, n, inner, k,
+                                     pl__attr_int(&a->layer->attrs, "largest", 1) != 0,
+                                     a->workspace, a->workspace_size));
 }
 
 /* ---- CumSum ---- */
 
 static bool pl__cumsum_supports(const pl__kernel_args *a) {
-    if (!pl__xnum(a->in[0].dtype) || a->out[0].dtype != a->in[0].dtype)
-        return pl__xdecline(a, "input must be float32/float16/int32/int64");
+    if (!(pl__xnum(a->in[0].dtype) || a->in[0].dtype == PL_FLOAT64) ||
+        a->out[0].dtype != a->in[0].dtype)
+        return pl__xdecline(a, "input must be float32/float16/float64/int32/int64");
     if (a->in[0].rank == 0)
         return pl__xdecline(a, "input must have rank >= 1");
     return true;
@@ -406,7 +442,8 @@ static pl_status pl__nonzero_run(const pl__kernel_args *a) {
 const pl__kernel_def pl__cuda_kernels_extra[] = {
     {.op = "ArgMax", .run = pl__arg_run, .supports = pl__arg_supports},
     {.op = "ArgMin", .run = pl__arg_run, .supports = pl__arg_supports},
-    {.op = "TopK", .run = pl__topk_run, .supports = pl__topk_supports},
+    {.op = "TopK", .run = pl__topk_run, .supports = pl__topk_supports,
+     .workspace = pl__topk_workspace},
     {.op = "CumSum", .run = pl__cumsum_run, .supports = pl__cumsum_supports},
     {.op = "GatherElements", .run = pl__gel_run, .supports = pl__gel_supports},
     {.op = "ScatterElements", .run = pl__sca_run, .supports = pl__sca_supports},

@@ -4,6 +4,8 @@
  * per output, updates per line in the indices' order) so that results match the CPU exactly;
  * correctness over speed. Indexing is 64-bit and loops are grid-stride.
  */
+#include <cub/device/device_radix_sort.cuh>
+#include <cub/device/device_segmented_radix_sort.cuh>
 #include <cuda_fp16.h>
 
 #include "backends/cuda/cuda-common.cuh"
@@ -61,10 +63,13 @@ cudaError_t argl(cudaStream_t s, const void *x, int64_t *y, int64_t outer, int64
 /* ---- CumSum ---- */
 
 /* Accumulators: float for float types (float16 rounds only on store, as the CPU converts its
- * float buffer at the end), wrapping unsigned 64-bit for integers. */
+ * float buffer at the end), double for float64, wrapping unsigned 64-bit for integers. */
 template <typename T> struct acc { typedef float type; };
+template <> struct acc<double> { typedef double type; };
 template <> struct acc<int32_t> { typedef uint64_t type; };
 template <> struct acc<int64_t> { typedef uint64_t type; };
+__device__ __forceinline__ double toacc(double v, double) { return v; }
+__device__ __forceinline__ void fromacc(double *p, double v) { *p = v; }
 __device__ __forceinline__ float toacc(float v, float) { return v; }
 __device__ __forceinline__ float toacc(__half v, float) { return __half2float(v); }
 __device__ __forceinline__ uint64_t toacc(int32_t v, uint64_t) { return (uint64_t)(int64_t)v; }
@@ -152,6 +157,183 @@ cudaError_t topkl(cudaStream_t s, const void *x, void *vals, int64_t *idx, int64
     topkk<T><<<blocks, 256, (size_t)n * sizeof(K), s>>>((const T *)x, (T *)vals, idx, outer, n,
                                                         inner, k, largest != 0);
     return cudaGetLastError();
+}
+
+/* ---- TopK over long rows: a stable radix sort (CUB) of order-preserving keys ----
+ *
+ * Each element becomes an unsigned key whose ascending order is the CPU's order (largest: NaN
+ * first, then descending; smallest: ascending, NaN last), with -0 and +0 one key and every NaN
+ * one key, paired with its index along the axis. CUB's radix sorts are stable, so equal keys
+ * keep the lower index first, which is the CPU merge sort's tie rule. Rows with a stride
+ * (inner > 1) are gathered into contiguous rows by the key pass. Few long rows are sorted one
+ * at a time with DeviceRadixSort (all SMs on one row); many rows with DeviceSegmentedRadixSort. */
+
+__device__ __forceinline__ uint32_t bigkey(float v, bool largest) {
+    uint32_t u = v != v ? 0xFFFFFFFFu : v == 0.f ? 0x80000000u : __float_as_uint(v);
+    if (v == v && v != 0.f)
+        u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+    return largest ? ~u : u;
+}
+__device__ __forceinline__ uint32_t bigkey(__half h, bool largest) {
+    uint32_t b = __half_as_ushort(h), u;
+    if ((b & 0x7C00u) == 0x7C00u && (b & 0x3FFu))
+        u = 0xFFFFu; /* NaN */
+    else if ((b & 0x7FFFu) == 0)
+        u = 0x8000u; /* -0 is +0 */
+    else
+        u = (b & 0x8000u) ? (~b & 0xFFFFu) : (b | 0x8000u);
+    return largest ? u ^ 0xFFFFu : u;
+}
+__device__ __forceinline__ uint32_t bigkey(int32_t v, bool largest) {
+    uint32_t u = (uint32_t)v ^ 0x80000000u;
+    return largest ? ~u : u;
+}
+__device__ __forceinline__ uint64_t bigkey(int64_t v, bool largest) {
+    uint64_t u = (uint64_t)v ^ 0x8000000000000000ull;
+    return largest ? ~u : u;
+}
+
+/* Key type and significant bits per storage type (float16 keys use the low 16 bits). */
+template <typename T> struct bigk { typedef uint32_t type; static const int bits = 32; };
+template <> struct bigk<__half> { typedef uint32_t type; static const int bits = 16; };
+template <> struct bigk<int64_t> { typedef uint64_t type; static const int bits = 64; };
+
+template <typename T, typename K>
+__global__ void bigprep(const T *__restrict__ x, K *__restrict__ keys, int *__restrict__ ids,
+                        int64_t rows, int64_t n, int64_t inner, bool largest) {
+    int64_t total = rows * n;
+    for (int64_t e = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; e < total;
+         e += (int64_t)gridDim.x * blockDim.x) {
+        int64_t row = e / n, j = e - row * n, o = row / inner, i = row - o * inner;
+        keys[e] = bigkey(x[(o * n + j) * inner + i], largest);
+        ids[e] = (int)j;
+    }
+}
+
+__global__ void bigoffsets(int *off, int64_t rows, int64_t n) {
+    for (int64_t r = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; r <= rows;
+         r += (int64_t)gridDim.x * blockDim.x)
+        off[r] = (int)(r * n);
+}
+
+template <typename T>
+__global__ void biggather(const T *__restrict__ x, const int *__restrict__ ids,
+                          T *__restrict__ vals, int64_t *__restrict__ idx, int64_t rows,
+                          int64_t n, int64_t inner, int64_t k) {
+    int64_t total = rows * k;
+    for (int64_t e = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; e < total;
+         e += (int64_t)gridDim.x * blockDim.x) {
+        int64_t row = e / k, r = e - row * k, o = row / inner, i = row - o * inner;
+        int64_t j = ids[row * n + r], at = (o * k + r) * inner + i;
+        vals[at] = x[(o * n + j) * inner + i];
+        idx[at] = j;
+    }
+}
+
+static size_t bigal(size_t v) { return (v + 255) & ~(size_t)255; }
+
+/* Few long rows: one device-wide sort per row. */
+static bool big_per_row(int64_t rows, int64_t n) { return rows == 1 || (rows <= 64 && n >= 65536); }
+
+/* Workspace layout: keys A/B, ids A/B (rows * n each), segment offsets, CUB's scratch. */
+typedef struct biglay {
+    size_t keys_a, keys_b, ids_a, ids_b, offs, temp, temp_bytes, total;
+} biglay;
+
+/* CUB's scratch for either strategy. */
+template <typename T> static cudaError_t bigtemp(int64_t rows, int64_t n, bool per_row, size_t *b) {
+    typedef typename bigk<T>::type K;
+    cub::DoubleBuffer<K> dk(NULL, NULL);
+    cub::DoubleBuffer<int> dv(NULL, NULL);
+    *b = 0;
+    if (per_row)
+        return cub::DeviceRadixSort::SortPairs(NULL, *b, dk, dv, (int)n, 0, bigk<T>::bits);
+    return cub::DeviceSegmentedRadixSort::SortPairs(NULL, *b, dk, dv, (int)(rows * n), (int)rows,
+                                                    (const int *)NULL, (const int *)NULL, 0,
+                                                    bigk<T>::bits);
+}
+
+/* sizing: scratch for both strategies, since a run at smaller shapes may pick the other one */
+template <typename T>
+static cudaError_t biglayout(int64_t rows, int64_t n, bool sizing, biglay *L) {
+    typedef typename bigk<T>::type K;
+    size_t nn = (size_t)(rows * n), kb = bigal(nn * sizeof(K)), ib = bigal(nn * sizeof(int));
+    size_t other = 0;
+    cudaError_t e;
+    L->keys_a = 0;
+    L->keys_b = kb;
+    L->ids_a = 2 * kb;
+    L->ids_b = 2 * kb + ib;
+    L->offs = 2 * kb + 2 * ib;
+    L->temp = L->offs + bigal((size_t)(rows + 1) * sizeof(int));
+    if ((e = bigtemp<T>(rows, n, big_per_row(rows, n), &L->temp_bytes)))
+        return e;
+    if (sizing && (e = bigtemp<T>(rows, n, !big_per_row(rows, n), &other)))
+        return e;
+    L->total = L->temp + bigal(L->temp_bytes > other ? L->temp_bytes : other);
+    return cudaSuccess;
+}
+
+template <typename T>
+cudaError_t bigl(cudaStream_t s, const void *x, void *vals, int64_t *idx, int64_t outer,
+                 int64_t n, int64_t inner, int64_t k, int largest, void *ws, size_t ws_size) {
+    typedef typename bigk<T>::type K;
+    int64_t rows = outer * inner;
+    biglay L;
+    char *w = (char *)ws;
+    cudaError_t e = biglayout<T>(rows, n, false, &L);
+    if (e)
+        return e;
+    if (!ws || L.total > ws_size)
+        return cudaErrorInvalidValue;
+    K *ka = (K *)(w + L.keys_a), *kb = (K *)(w + L.keys_b);
+    int *ia = (int *)(w + L.ids_a), *ib = (int *)(w + L.ids_b), *sorted = NULL;
+    bigprep<T, K><<<grid_for(rows * n, 256, 4), 256, 0, s>>>((const T *)x, ka, ia, rows, n, inner,
+                                                             largest != 0);
+    if ((e = cudaGetLastError()))
+        return e;
+    if (big_per_row(rows, n)) {
+        for (int64_t r = 0; r < rows; r++) {
+            cub::DoubleBuffer<K> dk(ka + r * n, kb + r * n);
+            cub::DoubleBuffer<int> dv(ia + r * n, ib + r * n);
+            size_t tb = L.temp_bytes;
+            if ((e = cub::DeviceRadixSort::SortPairs(w + L.temp, tb, dk, dv, (int)n, 0,
+                                                     bigk<T>::bits, s)))
+                return e;
+            if (r == 0)
+                sorted = dv.selector ? ib : ia;
+            /* the result buffer follows from the pass count, the same for every row; copied
+             * over should a row ever land in the other one */
+            if (dv.Current() != sorted + r * n &&
+                (e = cudaMemcpyAsync(sorted + r * n, dv.Current(), (size_t)n * sizeof(int),
+                                     cudaMemcpyDeviceToDevice, s)))
+                return e;
+        }
+    } else {
+        int *off = (int *)(w + L.offs);
+        cub::DoubleBuffer<K> dk(ka, kb);
+        cub::DoubleBuffer<int> dv(ia, ib);
+        size_t tb = L.temp_bytes;
+        bigoffsets<<<grid_for(rows + 1, 256), 256, 0, s>>>(off, rows, n);
+        if ((e = cudaGetLastError()) ||
+            (e = cub::DeviceSegmentedRadixSort::SortPairs(w + L.temp, tb, dk, dv, (int)(rows * n),
+                                                          (int)rows, (const int *)off,
+                                                          (const int *)off + 1, 0,
+                                                          bigk<T>::bits, s)))
+            return e;
+        sorted = dv.Current();
+    }
+    biggather<T><<<grid_for(rows * k, 256), 256, 0, s>>>((const T *)x, sorted, (T *)vals, idx,
+                                                         rows, n, inner, k);
+    return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t bigws(int64_t rows, int64_t n, bool sizing, size_t *bytes) {
+    biglay L;
+    cudaError_t e = biglayout<T>(rows, n, sizing, &L);
+    *bytes = e ? 0 : L.total;
+    return e;
 }
 
 /* ---- GatherElements / ScatterElements ---- */
@@ -405,6 +587,8 @@ extern "C" cudaError_t pl__cu_cumsum(cudaStream_t s, pl_dtype t, const void *x, 
                                      int reverse) {
     if (outer * r * inner == 0)
         return cudaSuccess;
+    if (t == PL_FLOAT64)
+        return scanl<double>(s, x, y, outer, r, inner, exclusive, reverse);
     return PL__NUM_DISPATCH(t, scanl, s, x, y, outer, r, inner, exclusive, reverse);
 }
 
@@ -416,6 +600,32 @@ extern "C" cudaError_t pl__cu_topk(cudaStream_t s, pl_dtype t, const void *x, vo
     if (n > PL__CU_TOPK_MAX || k > n)
         return cudaErrorInvalidValue;
     return PL__NUM_DISPATCH(t, topkl, s, x, vals, idx, outer, n, inner, k, largest);
+}
+
+/* Sizes checked here so that the int offsets CUB is given cannot overflow. */
+static bool big_fits(int64_t outer, int64_t n, int64_t inner) {
+    return outer > 0 && n > 0 && inner > 0 && outer <= INT32_MAX / n &&
+           outer * n <= INT32_MAX / inner;
+}
+
+extern "C" cudaError_t pl__cu_topk_big_workspace(pl_dtype t, int64_t outer, int64_t n,
+                                                 int64_t inner, int sizing, size_t *bytes) {
+    *bytes = 0;
+    if (outer * inner == 0 || n <= PL__CU_TOPK_MAX)
+        return cudaSuccess;
+    if (!big_fits(outer, n, inner))
+        return cudaErrorInvalidValue;
+    return PL__NUM_DISPATCH(t, bigws, outer * inner, n, sizing != 0, bytes);
+}
+
+extern "C" cudaError_t pl__cu_topk_big(cudaStream_t s, pl_dtype t, const void *x, void *vals,
+                                       int64_t *idx, int64_t outer, int64_t n, int64_t inner,
+                                       int64_t k, int largest, void *ws, size_t ws_size) {
+    if (k <= 0 || outer * inner == 0)
+        return cudaSuccess;
+    if (k > n || !big_fits(outer, n, inner))
+        return cudaErrorInvalidValue;
+    return PL__NUM_DISPATCH(t, bigl, s, x, vals, idx, outer, n, inner, k, largest, ws, ws_size);
 }
 
 extern "C" cudaError_t pl__cu_gather_elements(cudaStream_t s, size_t es, const void *x,

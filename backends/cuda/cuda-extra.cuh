@@ -15,7 +15,8 @@
 extern "C" {
 #endif
 
-/* Largest TopK extent the per-row kernel handles (one block ranks a row in shared memory). */
+/* Largest TopK extent the per-row kernel handles (one block ranks a row in shared memory);
+ * longer rows go through pl__cu_topk_big. */
 #define PL__CU_TOPK_MAX 4096
 
 /* y[o, i] = index of the max (min) of x[o, :, i]; NaN is the extreme, ties keep the first index
@@ -24,7 +25,7 @@ cudaError_t pl__cu_argminmax(cudaStream_t s, pl_dtype t, const void *x, int64_t 
                              int64_t outer, int64_t r, int64_t inner, int max, int last);
 
 /* Running sums along the axis in the element type, sequential per (o, i) so the result matches
- * the CPU's order of additions exactly. */
+ * the CPU's order of additions exactly. t: float32, float16, float64, int32 or int64. */
 cudaError_t pl__cu_cumsum(cudaStream_t s, pl_dtype t, const void *x, void *y, int64_t outer,
                           int64_t r, int64_t inner, int exclusive, int reverse);
 
@@ -32,6 +33,17 @@ cudaError_t pl__cu_cumsum(cudaStream_t s, pl_dtype t, const void *x, void *y, in
  * index first, NaN the largest: vals [outer, k, inner] (exact bytes), idx int64 likewise. */
 cudaError_t pl__cu_topk(cudaStream_t s, pl_dtype t, const void *x, void *vals, int64_t *idx,
                         int64_t outer, int64_t n, int64_t inner, int64_t k, int largest);
+
+/* The same for rows longer than PL__CU_TOPK_MAX: a stable radix sort (CUB) of each row in the
+ * scratch memory ws (ws_size bytes, 256-byte aligned). outer * n * inner must fit in int32.
+ * pl__cu_topk_big_workspace gives the bytes this run needs (0 when n <= PL__CU_TOPK_MAX), or
+ * with `sizing` the bytes that also cover any smaller shape (the plan's workspace, from the max
+ * shapes); it launches nothing. */
+cudaError_t pl__cu_topk_big_workspace(pl_dtype t, int64_t outer, int64_t n, int64_t inner,
+                                      int sizing, size_t *bytes);
+cudaError_t pl__cu_topk_big(cudaStream_t s, pl_dtype t, const void *x, void *vals, int64_t *idx,
+                            int64_t outer, int64_t n, int64_t inner, int64_t k, int largest,
+                            void *ws, size_t ws_size);
 
 /* GatherElements / ScatterElements geometry: the indices' dims, the data's element strides,
  * the axis and the data's extent along it. */

@@ -36,7 +36,8 @@ static const char *const pl__fp16_ops[] = {
     "Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "MaxPool", "AveragePool",
     "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization", "LayerNormalization", "Softmax",
     "LogSoftmax", "ReduceMean", "ReduceMax", "ReduceMin", "Transpose", "Concat", "Split",
-    "Slice", "Expand", "Tile", "Gather", "Pad", "Resize", "Shape", "Size", NULL};
+    "Slice", "Expand", "Tile", "Gather", "Pad", "Resize", "Upsample", "Trilu", "LpNormalization",
+    "Shape", "Size", NULL};
 
 bool pl__cuda_layer_fp16_ok(const pl__layer *l) {
     if (!l->def)

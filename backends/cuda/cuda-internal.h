@@ -26,8 +26,15 @@
 
 typedef struct pl__cuda_ctx {
     int device;
-    cudaStream_t stream; /* where work goes: the caller's stream or own */
+    cudaStream_t stream; /* where work goes now: base, or one of the extra lanes */
     cudaStream_t own;
+    cudaStream_t base;   /* lane 0: the caller's stream or own */
+    /* lanes (src/runtime/lanes.c): lane[0] unused (base), lane[1..nlanes-1] own streams; events
+     * indexed as the runtime numbers them */
+    cudaStream_t lane[8];
+    int nlanes;
+    cudaEvent_t *ev;
+    int nev;
     /* library handles, created on first use (cuDNN's creation is slow and loads its libraries) */
     cublasLtHandle_t lt;
     cudnnHandle_t dnn;
@@ -120,6 +127,7 @@ extern const pl__kernel_def pl__cuda_kernels_gemm[];
 extern const pl__kernel_def pl__cuda_kernels_ops[];
 extern const pl__kernel_def pl__cuda_kernels_convt[];  /* cuda-convt.c */
 extern const pl__kernel_def pl__cuda_kernels_extra[];  /* cuda-extra.c */
+extern const pl__kernel_def pl__cuda_kernels_misc[];   /* cuda-misc.c */
 extern const pl__kernel_def pl__cuda_kernels_einsum[]; /* cuda-einsum.c */
 
 /* Channels-last pass for float16 convolution chains (cuda-layout.c), run after the fp16 pass;

@@ -43,6 +43,16 @@ static bool pl__es_ok(pl_dtype t) {
     return es == 1 || es == 2 || es == 4 || es == 8;
 }
 
+/* Storage types of the elementwise kernels (cuda-ew.cuh): floats (computed in float32, or in
+ * float64 for float64) and integers (exact, wrapping as the CPU). */
+static bool pl__ew_float(pl_dtype t) {
+    return t == PL_FLOAT32 || t == PL_FLOAT16 || t == PL_BFLOAT16 || t == PL_FLOAT64;
+}
+
+static bool pl__ew_int(pl_dtype t) {
+    return t == PL_INT8 || t == PL_UINT8 || t == PL_INT32 || t == PL_INT64;
+}
+
 /* ---- broadcast geometry (computed by the shared pl__broadcast_geometry) ---- */
 
 _Static_assert(PL__CU_MAX_RANK == PL_MAX_RANK, "pl__cu_bcast must hold PL_MAX_RANK dims");
@@ -114,22 +124,31 @@ static const pl__un_def *pl__unary_def(const char *op) {
     return NULL;
 }
 
-static bool pl__unary_supports(const pl__kernel_args *a) {
-    if (!pl__cuda_flt(a->in[0].dtype) || a->out[0].dtype != a->in[0].dtype)
-        return pl__decline(a, "float32/float16 only");
+static bool pl__unary_code_ok(const pl__kernel_args *a, int code) {
+    if (a->out[0].dtype != a->in[0].dtype || !pl__cu_unary_ok(code, a->in[0].dtype))
+        return pl__decline(a, pl__ew_int(a->in[0].dtype)
+                                  ? "integers: Abs, Neg, Relu, Sign and Clip only"
+                                  : "dtype not handled on the GPU");
     return pl__small(a);
+}
+
+static bool pl__unary_supports(const pl__kernel_args *a) {
+    const pl__un_def *d = pl__unary_def(a->layer->op);
+    if (!d)
+        return pl__decline(a, "not a unary op");
+    return pl__unary_code_ok(a, d->code);
 }
 
 static pl_status pl__unary_run(const pl__kernel_args *a) {
     const pl__un_def *d = pl__unary_def(a->layer->op);
     const pl__attrs *at = &a->layer->attrs;
     int code;
-    float al, be;
+    double al, be; /* double for float64 layers; the launcher rounds them for the others */
     if (!d)
         return pl__cuda_unsupported(a, "not a unary op");
     code = d->code;
-    al = (float)(d->an ? pl__attr_float(at, d->an, d->ad) : d->ad);
-    be = (float)(d->bn ? pl__attr_float(at, d->bn, d->bd) : d->bd);
+    al = d->an ? pl__attr_float(at, d->an, d->ad) : d->ad;
+    be = d->bn ? pl__attr_float(at, d->bn, d->bd) : d->bd;
     if (code == PL__UN_GELU && strcmp(pl__attr_string(at, "approximate", "none"), "tanh") == 0)
         code = PL__UN_GELU_TANH;
     return PL__CU(a, pl__cu_unary(pl__stream(a), code, a->in[0].dtype, a->in[0].data,
@@ -138,7 +157,7 @@ static pl_status pl__unary_run(const pl__kernel_args *a) {
 }
 
 static bool pl__clip_supports(const pl__kernel_args *a) {
-    if (!pl__unary_supports(a))
+    if (!pl__unary_code_ok(a, PL__UN_CLIP))
         return false;
     for (int k = 1; k < a->nin; k++)
         if (a->in[k].dtype != PL_DTYPE_INVALID &&
@@ -149,8 +168,8 @@ static bool pl__clip_supports(const pl__kernel_args *a) {
 
 static pl_status pl__clip_run(const pl__kernel_args *a) {
     const pl__attrs *at = &a->layer->attrs;
-    float lo = (float)pl__attr_float(at, "min", -INFINITY);
-    float hi = (float)pl__attr_float(at, "max", INFINITY);
+    double lo = pl__attr_float(at, "min", -INFINITY);
+    double hi = pl__attr_float(at, "max", INFINITY);
     const void *plo = a->nin > 1 ? a->in[1].data : NULL, *phi = a->nin > 2 ? a->in[2].data : NULL;
     return PL__CU(a, pl__cu_unary(pl__stream(a), PL__UN_CLIP, a->in[0].dtype, a->in[0].data,
                                   a->out[0].data, pl__tview_numel(&a->in[0]), lo, hi, plo, phi,
@@ -231,6 +250,13 @@ static const pl__bin_def *pl__binary_def(const char *op) {
     return NULL;
 }
 
+/* Pow whose operands are not one float type: base and exponent of any numeric types, through
+ * pl__cu_pow (ONNX lets them differ; integers compute through float64 as on the CPU). */
+static bool pl__pow_general(const pl__kernel_args *a, const pl__bin_def *d) {
+    return d->code == PL__BIN_POW && a->nin == 2 &&
+           (a->in[0].dtype != a->in[1].dtype || !pl__ew_float(a->in[0].dtype));
+}
+
 static bool pl__binary_supports(const pl__kernel_args *a) {
     const pl__bin_def *d = pl__binary_def(a->layer->op);
     pl_dtype t = a->in[0].dtype;
@@ -238,17 +264,26 @@ static bool pl__binary_supports(const pl__kernel_args *a) {
     float al, be;
     if (!d)
         return pl__decline(a, "not a binary op");
-    for (int k = 1; k < a->nin; k++)
-        if (a->in[k].dtype != t)
-            return pl__decline(a, "operands of one type needed");
-    if (d->code == PL__BIN_AND || d->code == PL__BIN_OR || d->code == PL__BIN_XOR) {
-        if (t != PL_BOOL)
-            return pl__decline(a, "bool operands needed");
-    } else if (!(pl__cuda_flt(t) || (d->ints && (t == PL_INT32 || t == PL_INT64)) ||
-                 (d->bools && t == PL_BOOL))) {
-        return pl__decline(a, "dtype not handled on the GPU");
+    if (pl__pow_general(a, d)) {
+        if (!(pl__ew_float(t) || pl__ew_int(t)) ||
+            !(pl__ew_float(a->in[1].dtype) || pl__ew_int(a->in[1].dtype)) ||
+            a->out[0].dtype != t)
+            return pl__decline(a, "numeric base and exponent needed");
+    } else {
+        for (int k = 1; k < a->nin; k++)
+            if (a->in[k].dtype != t)
+                return pl__decline(a, "operands of one type needed");
+        if (d->code == PL__BIN_AND || d->code == PL__BIN_OR || d->code == PL__BIN_XOR) {
+            if (t != PL_BOOL)
+                return pl__decline(a, "bool operands needed");
+        } else if (!(pl__ew_float(t) || (d->ints && pl__ew_int(t)) ||
+                     (d->bools && t == PL_BOOL))) {
+            return pl__decline(a, "dtype not handled on the GPU");
+        }
     }
-    if (!pl__cuda_fused_act(a->layer, &act, &al, &be) || (act && !pl__cuda_flt(t)))
+    /* activations are fused into float32/float16 layers only (the CPU applies none to float64) */
+    if (!pl__cuda_fused_act(a->layer, &act, &al, &be) ||
+        (act && (!pl__cuda_flt(t) || pl__pow_general(a, d))))
         return pl__decline(a, "fused activation not handled");
     if (a->out[0].rank > PL__CU_MAX_RANK)
         return pl__decline(a, "rank too high");
@@ -268,6 +303,12 @@ static pl_status pl__binary_run(const pl__kernel_args *a) {
     pl__cuda_fused_act(a->layer, &act, &al, &be);
     if (n == 0)
         return PL_OK;
+    if (pl__pow_general(a, d)) {
+        const pl__tview *ops[2] = {&a->in[0], &a->in[1]};
+        pl__bcast_make(Y, ops, 2, &bc);
+        return PL__CU(a, pl__cu_pow(pl__stream(a), a->in[0].dtype, a->in[1].dtype, a->in[0].data,
+                                    a->in[1].data, Y->data, &bc, n));
+    }
     if (a->nin == 1) /* variadic with one input: a copy (Mean of one is itself) */
         return PL__CU(a, cudaMemcpyAsync(Y->data, a->in[0].data, pl__tview_bytes(Y),
                                          cudaMemcpyDeviceToDevice, pl__stream(a)));
@@ -307,6 +348,9 @@ static pl_status pl__binary_run(const pl__kernel_args *a) {
             return s;
     }
     if (strcmp(d->op, "Mean") == 0) {
+        if (!pl__cuda_flt(Y->dtype)) /* bfloat16 / float64: a division, as the CPU */
+            return PL__CU(a, pl__cu_div_scalar(pl__stream(a), Y->dtype, Y->data, n,
+                                               (double)a->nin));
         if ((s = PL__CU(a, pl__cu_scale(pl__stream(a), Y->dtype, Y->data, n, 1.f / (float)a->nin))))
             return s;
         if (act)
@@ -638,9 +682,17 @@ static bool pl__reduce_gather(const pl__kernel_args *a, const int64_t *axes_v, i
     return true;
 }
 
+/* Axes fed at run time (input 1 not a constant): known only in run(), which reads them from the
+ * runtime's host copy. */
+static bool pl__reduce_runtime_axes(const pl__kernel_args *a) {
+    return a->nin > 1 && a->in[1].dtype != PL_DTYPE_INVALID && !a->in[1].data;
+}
+
 static size_t pl__reduce_workspace(const pl__kernel_args *a) {
     int64_t axes[PL_MAX_RANK], n, o, r, i;
     bool noop;
+    if (pl__reduce_runtime_axes(a)) /* the worst case: a gather of the whole input */
+        return pl__tview_bytes(&a->in[0]);
     if (pl__reduce_axes(a, true, axes, &n) || pl__reduce_split(a, axes, n, &o, &r, &i, &noop))
         return 0;
     return pl__tview_bytes(&a->in[0]);
@@ -649,8 +701,17 @@ static size_t pl__reduce_workspace(const pl__kernel_args *a) {
 static bool pl__reduce_supports(const pl__kernel_args *a) {
     int64_t axes[PL_MAX_RANK], n, o, r, i;
     bool noop;
-    if (!pl__cuda_flt(a->in[0].dtype) || pl__reduce_code(a->layer->op) < 0)
-        return pl__decline(a, "float32/float16 only");
+    pl_dtype t = a->in[0].dtype;
+    if (!(pl__cuda_flt(t) || t == PL_FLOAT64) || a->out[0].dtype != t ||
+        pl__reduce_code(a->layer->op) < 0)
+        return pl__decline(a, "float32/float16/float64 only");
+    if (a->in[0].rank > 8)
+        return pl__decline(a, "rank above 8");
+    if (pl__reduce_runtime_axes(a)) {
+        if (a->in[1].dtype != PL_INT64 && a->in[1].dtype != PL_INT32)
+            return pl__decline(a, "int64/int32 axes needed");
+        return pl__small(a);
+    }
     if (pl__reduce_axes(a, true, axes, &n))
         return false;
     if (!pl__reduce_split(a, axes, n, &o, &r, &i, &noop)) {
@@ -658,39 +719,70 @@ static bool pl__reduce_supports(const pl__kernel_args *a) {
         if (!pl__reduce_gather(a, axes, n, &c, &o, &r))
             return pl__decline(a, "axes out of range");
     }
-    if (!noop && r == 0)
-        return pl__decline(a, "empty reduction");
     return pl__small(a);
+}
+
+/* Reduces x as [o, r, i] (r >= 1) into the output. */
+static pl_status pl__reduce_launch(const pl__kernel_args *a, const void *x, int64_t o, int64_t r,
+                                   int64_t i) {
+    int code = pl__reduce_code(a->layer->op);
+    if (a->in[0].dtype == PL_FLOAT64)
+        return PL__CU(a, pl__cu_reduce_f64(pl__stream(a), code, x, a->out[0].data, o, r, i));
+    return PL__CU(a, pl__cu_reduce(pl__stream(a), code, a->in[0].dtype, x, a->out[0].data, o, r,
+                                   i));
+}
+
+/* A reduction over an empty extent gives what the CPU's accumulators start from, through their
+ * final step: 0 for the sums (Mean too: the CPU does not divide by 0; L2 = sqrt(0)), 1 for Prod,
+ * -inf for Max, LogSum (log 0) and LogSumExp (its max), +inf for Min. */
+static pl_status pl__reduce_empty(const pl__kernel_args *a) {
+    double v;
+    switch (pl__reduce_code(a->layer->op)) {
+    case PL__RED_PROD: v = 1.0; break;
+    case PL__RED_MAX: case PL__RED_LOGSUM: case PL__RED_LSE: v = -INFINITY; break;
+    case PL__RED_MIN: v = INFINITY; break;
+    default: v = 0.0; break;
+    }
+    return PL__CU(a, pl__cu_fill(pl__stream(a), a->out[0].dtype, a->out[0].data,
+                                 pl__tview_numel(&a->out[0]), v));
 }
 
 static pl_status pl__reduce_run(const pl__kernel_args *a) {
     int64_t axes[PL_MAX_RANK], n, o, r, i;
+    int code = pl__reduce_code(a->layer->op);
     bool noop;
     pl_status s;
     if ((s = pl__reduce_axes(a, false, axes, &n)))
         return s;
+    if (pl__tview_numel(&a->out[0]) == 0)
+        return PL_OK;
     if (!pl__reduce_split(a, axes, n, &o, &r, &i, &noop)) {
         /* scattered axes: gather them last in the workspace, then reduce [kept, reduced, 1] */
         pl__cu_copy c;
         size_t es = pl_dtype_size(a->in[0].dtype);
         if (!pl__reduce_gather(a, axes, n, &c, &o, &r))
             return pl__cuda_unsupported(a, "axes out of range");
-        if (r == 0 || o == 0)
-            return pl__cuda_unsupported(a, "empty reduction");
+        if (r == 0)
+            return pl__reduce_empty(a);
         if (a->workspace_size < (size_t)(o * r) * es)
             return pl__cuda_unsupported(a, "workspace too small");
         if ((s = PL__CU(a, pl__cu_strided_copy(pl__stream(a), es, a->in[0].data, a->workspace,
                                                &c))))
             return s;
-        return PL__CU(a, pl__cu_reduce(pl__stream(a), pl__reduce_code(a->layer->op),
-                                       a->in[0].dtype, a->workspace, a->out[0].data, o, r, 1));
+        return pl__reduce_launch(a, a->workspace, o, r, 1);
     }
-    if (noop)
-        return pl__copy_run(a);
+    if (noop) {
+        /* no axes with noop_with_empty_axes: the CPU still applies the elementwise part
+         * (ReduceSumSquare squares, ReduceL1 takes |x|, ...), which a reduction over an extent
+         * of 1 does too */
+        if (code == PL__RED_SUM || code == PL__RED_MEAN || code == PL__RED_MAX ||
+            code == PL__RED_MIN || code == PL__RED_PROD)
+            return pl__copy_run(a);
+        return pl__reduce_launch(a, a->in[0].data, pl__tview_numel(&a->in[0]), 1, 1);
+    }
     if (r == 0)
-        return pl__cuda_unsupported(a, "empty reduction");
-    return PL__CU(a, pl__cu_reduce(pl__stream(a), pl__reduce_code(a->layer->op), a->in[0].dtype,
-                                   a->in[0].data, a->out[0].data, o, r, i));
+        return pl__reduce_empty(a);
+    return pl__reduce_launch(a, a->in[0].data, o, r, i);
 }
 
 /* ---- Transpose, Concat, Split, Slice, Expand, Tile ---- */
@@ -895,26 +987,25 @@ static pl_status pl__pad_run(const pl__kernel_args *a) {
 }
 
 static bool pl__pad_supports(const pl__kernel_args *a) {
+    /* An explicit constant_value is read on the device (pl__pad_run): shape inference, which the
+     * runtime hands host data only (NULL for a device activation), needs nothing but its dtype. */
     if (a->in[0].rank < 1)
         return pl__decline(a, "scalar");
-    /* Pad's shape inference reads the constant_value input, which is not a value input: on a
-     * device layer the runtime hands inference that input's device pointer, which the host must
-     * not read. Until the runtime passes only host data to inference, a Pad with an explicit
-     * constant runs on the CPU. */
-    if (a->nin > 2 && a->in[2].dtype != PL_DTYPE_INVALID && pl__tview_numel(&a->in[2]) > 0)
-        return pl__decline(a, "explicit constant_value (see cuda-ops.c)");
     return pl__move_supports(a);
 }
 
+/* Resize and Upsample (opsets 7-9: scales as attribute or input 1; Resize-10 is the same
+ * two-input form). Antialias only changes linear/cubic downsampling, which the shared resolver
+ * refuses on every backend, so an antialiased layer that resolves is a plain one. */
 static bool pl__resize_supports(const pl__kernel_args *a) {
     const char *mode = pl__attr_string(&a->layer->attrs, "mode", "nearest");
     if (!pl__cuda_flt(a->in[0].dtype))
         return pl__decline(a, "float32/float16 only");
-    if (strcmp(mode, "nearest") && strcmp(mode, "linear"))
-        return pl__decline(a, "nearest and linear modes only");
-    if (pl__attrs_find(&a->layer->attrs, "antialias") &&
-        pl__attr_int(&a->layer->attrs, "antialias", 0))
-        return pl__decline(a, "antialias not handled");
+    if (strcmp(mode, "nearest") && strcmp(mode, "linear") && strcmp(mode, "bilinear") &&
+        strcmp(mode, "cubic"))
+        return pl__decline(a, "nearest, linear and cubic modes only");
+    if (a->in[0].rank < 1 || a->in[0].rank > 8)
+        return pl__decline(a, "rank 1 to 8 only");
     return pl__move_supports(a);
 }
 
@@ -930,21 +1021,25 @@ static pl_status pl__resize_run(const pl__kernel_args *a) {
     if ((s = pl__cuda_host_values(a, hv, store, sizeof(store))) ||
         (s = pl__resize_resolve(a->layer, a->nin, hv, &p)))
         return s;
-    if (p.mode == PL__RESIZE_CUBIC)
-        return pl__cuda_unsupported(a, "cubic mode");
-    if (pl__tview_numel(y) == 0)
-        return PL_OK;
-    if (pl__tview_numel(x) == 0 || x->rank != y->rank || x->rank > 8)
-        return pl__cuda_unsupported(a, "empty input or rank mismatch");
-    memset(&r, 0, sizeof(r));
-    r.rank = x->rank;
-    r.mode = p.mode == PL__RESIZE_LINEAR;
-    r.coord = (int)p.coord;
-    r.round = (int)p.round;
-    r.extrapolation = (float)p.extrapolation;
-    for (int i = 0; i < x->rank; i++) {
+    if (x->rank != y->rank || x->rank < 1 || x->rank > 8)
+        return pl__cuda_unsupported(a, "rank mismatch or rank above 8");
+    for (int i = 0; i < x->rank; i++)
         if (p.out[i] != y->dims[i])
             return pl__cuda_unsupported(a, "output shape disagrees with the resolved sizes");
+    if (pl__tview_numel(y) == 0)
+        return PL_OK;
+    if (pl__tview_numel(x) == 0)
+        return pl__fail(PL_ERR_SHAPE, "node '%s' (%s): cannot resize an empty input to a "
+                        "non-empty output", pl__layer_label(a->layer), a->layer->op);
+    memset(&r, 0, sizeof(r));
+    r.rank = x->rank;
+    r.mode = p.mode == PL__RESIZE_NEAREST ? 0 : p.mode == PL__RESIZE_LINEAR ? 1 : 2;
+    r.coord = (int)p.coord;
+    r.round = (int)p.round;
+    r.exclude_outside = p.exclude_outside;
+    r.extrapolation = (float)p.extrapolation;
+    r.cubic_a = p.cubic_a;
+    for (int i = 0; i < x->rank; i++) {
         r.in[i] = x->dims[i];
         r.out[i] = y->dims[i];
         r.scale[i] = p.scale[i];
@@ -1004,5 +1099,6 @@ const pl__kernel_def pl__cuda_kernels_ops[] = {
     {.op = "Gather", .run = pl__gather_run, .supports = pl__gather_supports},
     {.op = "Pad", .run = pl__pad_run, .supports = pl__pad_supports},
     {.op = "Resize", .run = pl__resize_run, .supports = pl__resize_supports},
+    {.op = "Upsample", .run = pl__resize_run, .supports = pl__resize_supports},
     {0},
 };

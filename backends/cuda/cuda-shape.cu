@@ -196,33 +196,37 @@ extern "C" cudaError_t pl__cu_pad(cudaStream_t s, size_t es, const void *x, void
 
 /* ---- Resize --------------------------------------------------------------------------------- */
 
-/* pl__resize_coord_map of ops-shape.c, in single precision as it is there. */
-__device__ float pl__rs_coord(const pl__cu_resize &p, int axis, float xf) {
+/* pl__resize_coord_map of ops-shape.c, in single precision as it is there. Products that feed a
+ * sum are rounded on their own (__fmul_rn) so that the compiler does not contract them into an
+ * FMA the host code does not use: a coordinate on the other side of an integer would pick
+ * another pixel. */
+static __device__ float pl__rs_coord(const pl__cu_resize &p, int axis, float xf) {
     float s = (float)p.scale[axis], out = (float)p.out[axis], len = (float)p.in[axis];
     switch (p.coord) {
     case 0: return (xf + 0.5f) / s - 0.5f;
     case 1: {
-        float adj = out / (s * len), offset = len / 2.0f * (1.0f - adj);
+        float adj = out / __fmul_rn(s, len), offset = __fmul_rn(len / 2.0f, 1.0f - adj);
         return offset + (xf + 0.5f) / s - 0.5f;
     }
     case 2: return out > 1 ? (xf + 0.5f) / s - 0.5f : 0.0f;
     case 3: { /* the resized length is scale * length, unrounded, as ONNX measures it */
-        float rl = s * len;
-        return out > 1 && rl > 1.0f ? xf * (len - 1) / (rl - 1) : 0.0f;
+        float rl = __fmul_rn(s, len);
+        return out > 1 && rl > 1.0f ? __fmul_rn(xf, len - 1) / (rl - 1) : 0.0f;
     }
     case 4: return xf / s;
     case 5: return (xf + 0.5f) / s;
     case 6: {
         float b = (float)p.roi_start[axis], e = (float)p.roi_end[axis];
         if (out > 1)
-            return b * (len - 1) + xf * (e - b) * (len - 1) / (out - 1);
-        return 0.5f * (b + e) * (len - 1);
+            return __fmul_rn(b, len - 1) +
+                   __fmul_rn(__fmul_rn(xf, e - b), len - 1) / (out - 1);
+        return __fmul_rn(0.5f * (b + e), len - 1);
     }
     }
     return xf;
 }
 
-__device__ int64_t pl__rs_round(const pl__cu_resize &p, int axis, double x) {
+static __device__ int64_t pl__rs_round(const pl__cu_resize &p, int axis, double x) {
     double f = floor(x);
     switch (p.round) {
     case 0: return (int64_t)(x - f == 0.5 ? f : floor(x + 0.5));
@@ -233,15 +237,31 @@ __device__ int64_t pl__rs_round(const pl__cu_resize &p, int axis, double x) {
     }
 }
 
+/* The cubic convolution weights of the CPU kernel (pl__cubic_weights), in double as there;
+ * explicit roundings keep the device from fusing what the host computes in two steps. */
+static __device__ void pl__rs_cubic(double t, double A, double *w) {
+    double t1 = t + 1, t2 = 1 - t, t3 = 2 - t;
+    w[0] = __dadd_rn(__dmul_rn(__dadd_rn(__dmul_rn(__dadd_rn(__dmul_rn(A, t1), -5 * A), t1),
+                                         8 * A), t1), -4 * A);
+    w[1] = __dadd_rn(__dmul_rn(__dmul_rn(__dadd_rn(__dmul_rn(A + 2, t), -(A + 3)), t), t), 1.0);
+    w[2] = __dadd_rn(__dmul_rn(__dmul_rn(__dadd_rn(__dmul_rn(A + 2, t2), -(A + 3)), t2), t2), 1.0);
+    w[3] = __dadd_rn(__dmul_rn(__dadd_rn(__dmul_rn(__dadd_rn(__dmul_rn(A, t3), -5 * A), t3),
+                                         8 * A), t3), -4 * A);
+}
+
+/* One thread per output element. Each axis contributes one tap (nearest, or a coordinate that
+ * lands on a pixel) or 2 (linear) / 4 (cubic) taps; the taps of the multi-tap axes are combined
+ * as a tensor product, their count per axis a power of two so that a combination's digits are
+ * bit fields. Weights are the CPU kernel's (float, from double arithmetic); sums are in float. */
 template <typename T>
 __global__ void pl__k_resize(const T *__restrict__ x, T *__restrict__ y, pl__cu_resize p,
                              int64_t n) {
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * blockDim.x) {
         int64_t rem = i, acc = 1, base = 0;
-        int64_t off1[8];
-        float w0[8], w1[8];
-        int ntwo = 0;
+        int64_t off[8][4];
+        float w[8][4];
+        int lg[8], nmulti = 0, bits = 0;
         bool oob = false;
         for (int d = p.rank - 1; d >= 0; d--) {
             int64_t o = rem % p.out[d], L = p.in[d];
@@ -252,16 +272,43 @@ __global__ void pl__k_resize(const T *__restrict__ x, T *__restrict__ y, pl__cu_
             if (p.mode == 0) {
                 int64_t k = pl__rs_round(p, d, xc);
                 base += (k < 0 ? 0 : k > L - 1 ? L - 1 : k) * acc;
-            } else {
+            } else if (p.mode == 1) {
                 double c = xc < 0 ? 0 : xc > (double)(L - 1) ? (double)(L - 1) : xc;
                 int64_t i0 = (int64_t)c, i1 = i0 + 1 < L ? i0 + 1 : L - 1;
                 double t = c - (double)i0;
                 base += i0 * acc;
                 if (t != 0 && i1 != i0) {
-                    off1[ntwo] = (i1 - i0) * acc;
-                    w0[ntwo] = (float)(1.0 - t);
-                    w1[ntwo] = (float)t;
-                    ntwo++;
+                    off[nmulti][0] = 0;
+                    off[nmulti][1] = (i1 - i0) * acc;
+                    w[nmulti][0] = (float)(1.0 - t);
+                    w[nmulti][1] = (float)t;
+                    lg[nmulti++] = 1;
+                    bits += 1;
+                }
+            } else {
+                int64_t i0 = (int64_t)floor(xc);
+                double t = xc - (double)i0, cw[4], sum = 0;
+                float wf[4];
+                pl__rs_cubic(t, p.cubic_a, cw);
+                for (int k = 0; k < 4; k++) {
+                    int64_t j = i0 - 1 + k;
+                    if (p.exclude_outside && (j < 0 || j >= L))
+                        cw[k] = 0;
+                    sum += cw[k];
+                }
+                for (int k = 0; k < 4; k++)
+                    wf[k] = (float)(p.exclude_outside && sum != 0 ? cw[k] / sum : cw[k]);
+                if (wf[0] == 0.f && wf[1] == 1.f && wf[2] == 0.f && wf[3] == 0.f) {
+                    int64_t j = i0 < 0 ? 0 : i0 > L - 1 ? L - 1 : i0; /* on a pixel */
+                    base += j * acc;
+                } else {
+                    for (int k = 0; k < 4; k++) {
+                        int64_t j = i0 - 1 + k;
+                        off[nmulti][k] = (j < 0 ? 0 : j > L - 1 ? L - 1 : j) * acc;
+                        w[nmulti][k] = wf[k];
+                    }
+                    lg[nmulti++] = 2;
+                    bits += 2;
                 }
             }
             acc *= L;
@@ -270,24 +317,23 @@ __global__ void pl__k_resize(const T *__restrict__ x, T *__restrict__ y, pl__cu_
             st(y, i, p.extrapolation);
             continue;
         }
-        if (ntwo == 0) {
+        if (nmulti == 0) {
             y[i] = x[base];
             continue;
         }
         {
             float sum = 0.f;
-            for (int combo = 0; combo < (1 << ntwo); combo++) {
-                float w = 1.f;
-                int64_t off = base;
-                for (int k = 0; k < ntwo; k++) {
-                    if (combo >> k & 1) {
-                        w *= w1[k];
-                        off += off1[k];
-                    } else {
-                        w *= w0[k];
-                    }
+            for (int64_t combo = 0; combo < ((int64_t)1 << bits); combo++) {
+                float wt = 1.f;
+                int64_t at = base;
+                int sh = 0;
+                for (int k = 0; k < nmulti; k++) {
+                    int dg = (int)(combo >> sh) & ((1 << lg[k]) - 1);
+                    sh += lg[k];
+                    wt *= w[k][dg];
+                    at += off[k][dg];
                 }
-                sum += w * ld(x, off);
+                sum += wt * ld(x, at);
             }
             st(y, i, sum);
         }
@@ -308,5 +354,10 @@ static cudaError_t pl__resize_launch(cudaStream_t s, const void *x, void *y,
 
 extern "C" cudaError_t pl__cu_resize_run(cudaStream_t s, pl_dtype t, const void *x, void *y,
                                          const pl__cu_resize *p) {
+    if (p->rank < 1 || p->rank > 8 || p->mode < 0 || p->mode > 2)
+        return cudaErrorInvalidValue;
+    for (int d = 0; d < p->rank; d++)
+        if (p->in[d] <= 0 && p->out[d] > 0)
+            return cudaErrorInvalidValue;
     return PL__CU_FLOAT_DISPATCH(t, pl__resize_launch, s, x, y, p);
 }

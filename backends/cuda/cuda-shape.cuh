@@ -42,13 +42,16 @@ cudaError_t pl__cu_pad(cudaStream_t s, size_t es, const void *x, void *y, int ra
                        const int64_t *id, const int64_t *od, const int64_t *begin, int mode,
                        const void *vdev, uint64_t vbits);
 
-/* Resize (nearest or linear) of a float tensor; parameters mirror pl__resize_params. */
+/* Resize / Upsample (nearest, linear or cubic) of a float tensor; parameters mirror
+ * pl__resize_params, weights and coordinates follow the CPU kernel (backends/cpu/cpu-shape.c). */
 typedef struct pl__cu_resize {
     int rank;
-    int mode;  /* 0 nearest, 1 linear */
+    int mode;  /* 0 nearest, 1 linear, 2 cubic */
     int coord; /* pl__resize_coord */
     int round; /* pl__resize_round */
+    int exclude_outside; /* cubic: taps outside the input get weight 0, the rest renormalised */
     float extrapolation;
+    double cubic_a;
     int64_t in[8], out[8];
     double scale[8], roi_start[8], roi_end[8];
 } pl__cu_resize;

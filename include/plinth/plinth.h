@@ -220,6 +220,12 @@ PL_API void pl_builder_config_set_device(pl_builder_config *cfg, pl_device devic
 PL_API void pl_builder_config_set_fp16(pl_builder_config *cfg, bool allowed);
 /* Upper bound on the scratch memory one layer may use (default 1 GiB). */
 PL_API void pl_builder_config_set_workspace_limit(pl_builder_config *cfg, size_t bytes);
+/* Streams for independent branches of a GPU engine (layers that do not depend on each other run
+ * concurrently on up to 4 streams of one context). 0 (default): the builder times the engine on
+ * one stream and with extra streams at the opt shapes and keeps the faster; 1: one stream;
+ * n >= 2: up to n streams without timing. Engines with layers on the CPU or data-dependent
+ * shapes always use one stream. */
+PL_API void pl_builder_config_set_streams(pl_builder_config *cfg, int max_streams);
 /* The min/opt/max shape of a dynamic input. Inputs without one get min = opt = max with every
  * dynamic dim set to 1 (documented default). */
 PL_API PL_NODISCARD pl_status pl_builder_config_set_shape(pl_builder_config *cfg, const char *input,

@@ -55,6 +55,10 @@ void pl_builder_config_set_workspace_limit(pl_builder_config *c, size_t bytes) {
     if (c)
         c->workspace_limit = bytes;
 }
+void pl_builder_config_set_streams(pl_builder_config *c, int max_streams) {
+    if (c)
+        c->streams = max_streams < 0 ? 0 : max_streams;
+}
 void pl_builder_config_set_progress(pl_builder_config *c, pl_progress_fn fn, void *user) {
     if (c) {
         c->progress = fn;
@@ -493,30 +497,28 @@ static int pl__choose(void *user, const pl__layer *l, const pl__kernel_def *k,
     return best;
 }
 
-/* Runs the engine once at the opt shapes on random data, timing every multi-tactic layer. */
-static pl_status pl__tune(pl_engine *e, const pl_builder_config *cfg) {
+/* A context of e with every input at its opt shape, bound to host buffers (bufs[i], freed by
+ * pl__opt_context_free) of random data in [-1, 1) (fixed seeds) or the profile's opt values. */
+static pl_status pl__opt_context(pl_engine *e, const pl_builder_config *cfg, pl_context **out,
+                                 void ***out_bufs) {
     pl_network *net = e->net;
-    pl__tuner tu = {cfg, e->backend, NULL, 0, 0, false, 0, 0, 0, 0};
     pl_context *c = NULL;
-    void **bufs = NULL;
-    pl_status s = PL_OK;
-    for (int li = 0; li < net->nlayers; li++)
-        tu.total += e->kernels[li]->ntactics > 1;
-    if (tu.total == 0)
-        return PL_OK;
-    pl__tc_load(&tu);
-    bufs = calloc((size_t)e->nio + 1, sizeof(void *));
-    if (!bufs || (s = pl_context_create(e, &c)))
-        goto done;
+    void **bufs = calloc((size_t)e->nio + 1, sizeof(void *));
+    pl_status s;
+    *out = NULL;
+    *out_bufs = bufs;
+    if (!bufs)
+        return pl__fail(PL_ERR_NOMEM, "out of memory");
+    if ((s = pl_context_create(e, &c)))
+        return s;
+    *out = c;
     for (int i = 0; i < net->ninputs; i++) {
         const pl__tensor *t = &net->tensors[net->inputs[i]];
         int64_t n = pl__numel(t->rank, t->opt_dims);
         size_t bytes = (size_t)n * pl_dtype_size(t->dtype);
         uint64_t r = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
-        if (!(bufs[i] = calloc(bytes ? bytes : 1, 1))) {
-            s = pl__fail(PL_ERR_NOMEM, "out of memory");
-            goto done;
-        }
+        if (!(bufs[i] = calloc(bytes ? bytes : 1, 1)))
+            return pl__fail(PL_ERR_NOMEM, "out of memory");
         {
             const pl__profile_entry *pe = pl__profile_find(cfg, t->name);
             if (pe && pe->vopt && pe->nvalues == n)
@@ -530,8 +532,32 @@ static pl_status pl__tune(pl_engine *e, const pl_builder_config *cfg) {
             }
         if ((s = pl_context_set_input_shape(c, t->name, t->rank, t->opt_dims)) ||
             (s = pl_context_set_tensor(c, t->name, bufs[i], PL_MEMORY_HOST, bytes ? bytes : 1)))
-            goto done;
+            return s;
     }
+    return PL_OK;
+}
+
+static void pl__opt_context_free(pl_engine *e, pl_context *c, void **bufs) {
+    pl_context_free(c);
+    for (int i = 0; bufs && i < e->nio; i++)
+        free(bufs[i]);
+    free(bufs);
+}
+
+/* Runs the engine once at the opt shapes on random data, timing every multi-tactic layer. */
+static pl_status pl__tune(pl_engine *e, const pl_builder_config *cfg) {
+    pl_network *net = e->net;
+    pl__tuner tu = {cfg, e->backend, NULL, 0, 0, false, 0, 0, 0, 0};
+    pl_context *c = NULL;
+    void **bufs = NULL;
+    pl_status s = PL_OK;
+    for (int li = 0; li < net->nlayers; li++)
+        tu.total += e->kernels[li]->ntactics > 1;
+    if (tu.total == 0)
+        return PL_OK;
+    pl__tc_load(&tu);
+    if ((s = pl__opt_context(e, cfg, &c, &bufs)))
+        goto done;
     c->chooser = pl__choose;
     c->chooser_user = &tu;
     s = pl__context_execute(c);
@@ -545,19 +571,84 @@ static pl_status pl__tune(pl_engine *e, const pl_builder_config *cfg) {
     if (!s)
         s = pl__tc_save(&tu);
 done:
-    pl_context_free(c);
-    for (int i = 0; bufs && i < e->nio; i++)
-        free(bufs[i]);
-    free(bufs);
+    pl__opt_context_free(e, c, bufs);
     free(tu.cache);
     return s;
+}
+
+/* Milliseconds per execution of e at the opt shapes: the best of 3 rounds of 10 executions,
+ * after 3 warm-up executions (which capture the CUDA graph that later ones replay). */
+static pl_status pl__time_engine(pl_engine *e, const pl_builder_config *cfg, double *ms) {
+    pl_context *c = NULL;
+    void **bufs = NULL;
+    pl_status s = pl__opt_context(e, cfg, &c, &bufs);
+    *ms = 1e30;
+    for (int i = 0; i < 3 && !s; i++)
+        s = pl__context_execute(c);
+    for (int round = 0; round < 3 && !s; round++) {
+        double t0 = e->backend->now_ms(c->bctx), t1;
+        for (int i = 0; i < 10 && !s; i++)
+            s = pl__context_execute(c);
+        t1 = e->backend->now_ms(c->bctx);
+        if (!s && (t1 - t0) / 10 < *ms)
+            *ms = (t1 - t0) / 10;
+    }
+    pl__opt_context_free(e, c, bufs);
+    return s;
+}
+
+/* Lanes ("streams" in the plan's metadata, read by pl__engine_create): independent branches on
+ * extra streams pay when each leaves the GPU partly idle and cost event waits otherwise, so by
+ * default the builder times the engine both ways at the opt shapes and keeps the faster (lanes
+ * must win by 3%). cfg->streams == 1 turns lanes off, >= 2 forces up to that many. On success
+ * *e is the engine as kept (the plan's metadata says how it was built). */
+static pl_status pl__choose_lanes(pl__plan *plan, const pl_builder_config *cfg, pl_engine **e) {
+    int want = cfg->streams > 0 ? cfg->streams : PL__MAX_LANES;
+    char buf[16];
+    pl_engine *multi = NULL;
+    double ms1 = 0, ms2 = 0;
+    pl_status s;
+    if ((s = pl__plan_set_meta(plan, "streams", "1")))
+        return s;
+    if (want <= 1 || (*e)->backend->host_memory || !(*e)->backend->lanes_init)
+        return PL_OK;
+    snprintf(buf, sizeof(buf), "%d", want > PL__MAX_LANES ? PL__MAX_LANES : want);
+    if ((s = pl__plan_set_meta(plan, "streams", buf)) ||
+        (s = pl__engine_create(plan, false, &multi)))
+        return s;
+    if (multi->lanes.n <= 1) { /* no independent branches, or not eligible */
+        pl_engine_free(multi);
+        return pl__plan_set_meta(plan, "streams", "1");
+    }
+    if (cfg->streams <= 0) {
+        pl__progress(cfg, "timing streams", 0, 1);
+        if ((s = pl__time_engine(*e, cfg, &ms1)) || (s = pl__time_engine(multi, cfg, &ms2))) {
+            pl__log(PL_LOG_WARNING, "timing lanes failed (%s); using one stream", pl_errmsg());
+            pl__clear_error();
+            ms2 = ms1 = 1;
+        }
+        pl__log(PL_LOG_INFO, "streams: 1 stream %.4f ms, %d lanes %.4f ms", ms1, multi->lanes.n,
+                ms2);
+        if (!(ms2 < 0.97 * ms1)) {
+            pl_engine_free(multi);
+            return pl__plan_set_meta(plan, "streams", "1");
+        }
+    }
+    snprintf(buf, sizeof(buf), "%d", multi->lanes.n);
+    if ((s = pl__plan_set_meta(plan, "streams", buf))) {
+        pl_engine_free(multi);
+        return s;
+    }
+    pl_engine_free(*e);
+    *e = multi;
+    return PL_OK;
 }
 
 static pl_status pl__name_kernels(pl_engine *e) {
     for (int li = 0; li < e->net->nlayers; li++) {
         pl__layer *l = &e->net->layers[li];
         const pl__kernel_def *k = e->kernels[li];
-        const char *dev = e->on_host[li] && !e->backend->host_memory ? "cpu" : e->backend->name;
+        const char *dev = pl__engine_layer_device(e, li);
         char *name;
         if (l->tactic < 0 || l->tactic >= (k->ntactics > 1 ? k->ntactics : 1))
             l->tactic = 0;
@@ -645,7 +736,7 @@ pl_status pl_build_serialized(const pl_network *src, const pl_builder_config *cf
     plan->device = cfg->device;
     if ((s = pl__engine_create(plan, false, &e)))
         goto fail;
-    if ((s = pl__tune(e, cfg)) || (s = pl__name_kernels(e)))
+    if ((s = pl__tune(e, cfg)) || (s = pl__name_kernels(e)) || (s = pl__choose_lanes(plan, cfg, &e)))
         goto fail;
     plan->peak_activation_bytes = pl_engine_peak_activation_bytes(e);
     pl_engine_free(e);

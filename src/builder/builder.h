@@ -23,6 +23,7 @@ struct pl_builder_config {
     pl__profile_entry *profiles;
     int nprofiles;
     char *timing_cache;
+    int streams; /* 0: timed choice; 1: one stream; n: up to n lanes (pl_builder_config_set_streams) */
     pl_progress_fn progress;
     void *progress_user;
 };

@@ -86,7 +86,9 @@ pl_status pl_context_create(pl_engine *e, pl_context **out) {
         goto fail;
     if (e->mp.dev_size && (s = b->alloc(c->bctx, e->mp.dev_size, &c->dev_arena)))
         goto fail;
-    if (e->mp.workspace && (s = b->alloc(c->bctx, e->mp.workspace, &c->workspace)))
+    if (e->mp.workspace && (s = b->alloc(c->bctx, pl__workspace_total(e), &c->workspace)))
+        goto fail;
+    if (e->lanes.n > 1 && (s = b->lanes_init(c->bctx, e->lanes.n, pl__lane_events(e))))
         goto fail;
     if (e->mp.host_size && !(c->host_arena = aligned_alloc(256, (e->mp.host_size + 255) & ~(size_t)255))) {
         s = pl__fail(PL_ERR_NOMEM, "out of memory allocating %zu bytes of host activations", e->mp.host_size);
@@ -366,6 +368,16 @@ static pl_status pl__run_layer(pl_context *c, int li) {
     pl__kernel_args a;
     pl__infer ic;
     pl_status s;
+    int lane = c->lanes_on ? e->lanes.lane[li] : 0;
+    /* on its lane, after the producers on other lanes; every copy below goes there too */
+    if (c->lanes_on) {
+        const pl__backend *b = e->backend;
+        if ((s = b->lane_select(c->bctx, lane)))
+            return s;
+        for (int w = e->lanes.wait_off[li]; w < e->lanes.wait_off[li + 1]; w++)
+            if ((s = b->lane_wait(c->bctx, e->lanes.waits[w])))
+                return s;
+    }
     for (int k = 0; k < l->nin; k++) {
         int32_t t = l->in[k];
         memset(&in[k], 0, sizeof(in[k]));
@@ -440,6 +452,8 @@ static pl_status pl__run_layer(pl_context *c, int li) {
     a.out = out;
     a.bctx = host ? c->host_bctx : c->bctx;
     a.workspace = host ? c->host_workspace : c->workspace;
+    if (lane > 0 && a.workspace)
+        a.workspace = (char *)a.workspace + pl__workspace_stride(e) * (size_t)lane;
     a.workspace_size = e->mp.workspace;
     a.tactic = l->tactic;
     if (!c->state_made[li] && e->kernels[li]->state_create) {
@@ -458,6 +472,8 @@ static pl_status pl__run_layer(pl_context *c, int li) {
     s = e->kernels[li]->run(&a);
     if (s)
         return pl__fail_prefix(s, "executing layer '%s' (%s)", pl__layer_label(l), l->op);
+    if (c->lanes_on && e->lanes.record[li] && (s = e->backend->lane_record(c->bctx, li)))
+        return s;
     for (int k = 0; k < l->nout; k++) {
         int32_t t = l->out[k];
         if (out[k].rank < 0 || out[k].rank > PL_MAX_RANK || pl__tview_bytes(&out[k]) > e->mp.bytes[t])
@@ -476,6 +492,36 @@ static pl_status pl__run_layer(pl_context *c, int li) {
         }
     }
     return PL_OK;
+}
+
+/* Runs every layer. With lanes: the other lanes first wait for lane 0 (where the inputs were
+ * staged), and lane 0 finally waits for all of them (outputs are read there, and a CUDA graph
+ * capture must end with every lane joined) even when a layer failed. */
+static pl_status pl__run_layers(pl_context *c) {
+    pl_engine *e = c->engine;
+    const pl__backend *b = e->backend;
+    int nl = e->net->nlayers, n = e->lanes.n;
+    pl_status s = PL_OK, js = PL_OK;
+    c->lanes_on = n > 1 && !c->chooser;
+    if (c->lanes_on) {
+        if ((s = b->lane_select(c->bctx, 0)) || (s = b->lane_record(c->bctx, nl)))
+            return s;
+        for (int k = 1; k < n && !s; k++)
+            if (!(s = b->lane_select(c->bctx, k)))
+                s = b->lane_wait(c->bctx, nl);
+    }
+    for (int li = 0; li < nl && !s; li++)
+        s = pl__run_layer(c, li);
+    if (c->lanes_on) {
+        for (int k = 1; k < n && !js; k++)
+            if (!(js = b->lane_select(c->bctx, k)) && !(js = b->lane_record(c->bctx, nl + k)) &&
+                !(js = b->lane_select(c->bctx, 0)))
+                js = b->lane_wait(c->bctx, nl + k);
+        if (!js)
+            js = b->lane_select(c->bctx, 0);
+        c->lanes_on = false;
+    }
+    return s ? s : js;
 }
 
 static bool pl__capturable(const pl_engine *e) {
@@ -585,8 +631,7 @@ pl_status pl__context_execute(pl_context *c) {
         if (c->capture_key == key && !c->captured) {
             /* second run with the same shapes and buffers: capture this one */
             bool ok = b->capture_begin(c->bctx) == PL_OK;
-            for (int li = 0; li < net->nlayers && !s; li++)
-                s = pl__run_layer(c, li);
+            s = pl__run_layers(c);
             if (ok) {
                 pl_status cs = b->capture_end(c->bctx);
                 if (!s && !cs && !c->captured_views)
@@ -598,9 +643,7 @@ pl_status pl__context_execute(pl_context *c) {
                 } else {
                     pl__log(PL_LOG_INFO, "graph capture failed; running uncaptured");
                     pl__clear_error();
-                    s = PL_OK;
-                    for (int li = 0; li < net->nlayers && !s; li++)
-                        s = pl__run_layer(c, li);
+                    s = pl__run_layers(c);
                 }
             }
             if (s)
@@ -610,9 +653,8 @@ pl_status pl__context_execute(pl_context *c) {
         c->capture_key = key; /* new shapes or buffers: a stale graph must never replay */
         c->captured = false;
     }
-    for (int li = 0; li < net->nlayers; li++)
-        if ((s = pl__run_layer(c, li)))
-            return s;
+    if ((s = pl__run_layers(c)))
+        return s;
 outputs:
     for (int i = net->ninputs; i < e->nio; i++) {
         int32_t t = e->io[i];

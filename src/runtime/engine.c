@@ -63,6 +63,7 @@ void pl_engine_free(pl_engine *e) {
     }
     free(e->kernels);
     free(e->on_host);
+    pl__lanes_free(&e->lanes);
     free(e->value_needed);
     free(e->last_use);
     free(e->const_dev);
@@ -134,7 +135,9 @@ pl_status pl__engine_create(pl__plan *plan, bool owns_plan, pl_engine **out) {
         }
         if (!k && !e->backend->host_memory) {
             k = pl__kernel_for(l, &pl__cpu_backend);
-            e->on_host[li] = true;
+            /* a layer whose outputs only feed shapes runs on the host by design, not for want
+             * of a device kernel */
+            e->on_host[li] = shape_only ? PL__HOST_SHAPE : PL__HOST_FALLBACK;
             if (k && k->supports && !k->supports(&a))
                 k = NULL;
         }
@@ -178,8 +181,11 @@ pl_status pl__engine_create(pl__plan *plan, bool owns_plan, pl_engine **out) {
                 goto fail;
         }
     }
-    if ((s = pl__memplan_build(e)))
-        goto fail;
+    {
+        const char *streams = pl__plan_meta(plan, "streams");
+        if ((s = pl__lanes_build(e, streams ? atoi(streams) : 1)) || (s = pl__memplan_build(e)))
+            goto fail;
+    }
     e->mp.workspace = ws;
     *out = e;
     return PL_OK;
@@ -276,6 +282,12 @@ pl_status pl_engine_io(const pl_engine *e, int index, pl_io_info *info) {
     return PL_OK;
 }
 
+const char *pl__engine_layer_device(const pl_engine *e, int li) {
+    if (!e->on_host[li] || e->backend->host_memory)
+        return e->backend->name;
+    return e->on_host[li] == PL__HOST_SHAPE ? "cpu:shape" : "cpu";
+}
+
 int pl_engine_num_layers(const pl_engine *e) { return e ? e->net->nlayers : 0; }
 
 pl_status pl_engine_layer(const pl_engine *e, int index, pl_layer_info *info) {
@@ -285,7 +297,7 @@ pl_status pl_engine_layer(const pl_engine *e, int index, pl_layer_info *info) {
     l = &e->net->layers[index];
     info->name = l->name;
     info->op = l->plugin_name ? l->plugin_name : l->op;
-    info->kernel = l->kernel ? l->kernel : (e->on_host[index] && !e->backend->host_memory ? "cpu" : e->backend->name);
+    info->kernel = l->kernel ? l->kernel : pl__engine_layer_device(e, index);
     info->num_inputs = l->nin;
     info->num_outputs = l->nout;
     return PL_OK;
@@ -296,7 +308,7 @@ const char *pl_engine_metadata(const pl_engine *e, const char *key) {
 }
 
 size_t pl_engine_peak_activation_bytes(const pl_engine *e) {
-    return e ? e->mp.dev_size + e->mp.host_size + e->mp.workspace : 0;
+    return e ? e->mp.dev_size + e->mp.host_size + pl__workspace_total(e) : 0;
 }
 
 int pl_engine_num_plugins(const pl_engine *e) { return e ? e->plan->nplugins : 0; }

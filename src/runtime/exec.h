@@ -17,6 +17,22 @@ typedef struct pl__memplan {
     size_t dev_size, host_size, workspace;
 } pl__memplan;
 
+/* Lanes: extra streams for independent branches (lanes.c). n == 1: everything on the context's
+ * stream, the other fields NULL. */
+#define PL__MAX_LANES 4
+typedef struct pl__lanes {
+    int n;
+    int *lane;      /* per layer */
+    int *wait_off;  /* per layer, nlayers + 1 entries: its range in waits */
+    int *waits;     /* layers whose completion the layer's lane waits for (their events) */
+    bool *record;   /* per layer: record its event after it runs (a later layer waits on it) */
+    uint64_t *before; /* per layer: bitset of the layers that complete before it starts */
+    int words;      /* 64-bit words per bitset */
+} pl__lanes;
+
+/* Why a layer of a device engine runs on the CPU (pl_engine.on_host). */
+enum { PL__ON_DEVICE = 0, PL__HOST_FALLBACK = 1, PL__HOST_SHAPE = 2 };
+
 struct pl_engine {
     pl__plan *plan;
     bool owns_plan;
@@ -26,19 +42,23 @@ struct pl_engine {
     const pl__backend *backend;
     pl_network *net;         /* == plan->net */
     const pl__kernel_def **kernels; /* per layer: on the backend, or CPU for host layers */
-    bool *on_host;           /* per layer: runs on the CPU in a device engine */
+    uint8_t *on_host;        /* per layer: runs on the CPU in a device engine, and why */
     bool *value_needed;      /* per tensor */
     int *last_use;           /* per tensor: index of the last layer reading it */
     void **const_dev;        /* per tensor: device copy of constants (device engines) */
     void *const_block;       /* one device allocation holding every constant */
     void *backend_ctx;       /* for constant upload / release */
     pl__memplan mp;
+    pl__lanes lanes;
     int nio;
     int32_t *io;             /* inputs then outputs: tensor ids */
 };
 
 /* Prepares an engine for its plan's device. With owns_plan the engine frees the plan. */
 pl_status pl__engine_create(pl__plan *plan, bool owns_plan, pl_engine **out);
+/* Where layer li runs, for kernel names: the backend's name, "cpu" (no device kernel took it)
+ * or "cpu:shape" (its outputs only feed shapes, computed on the host by design). */
+const char *pl__engine_layer_device(const pl_engine *e, int li);
 
 typedef struct pl__binding {
     void *data;
@@ -73,6 +93,7 @@ struct pl_context {
     pl__tactic_chooser chooser;
     void *chooser_user;
     pl__tview *captured_views; /* views as they were when the graph was captured */
+    bool lanes_on;           /* this execution spreads layers over the engine's lanes */
     void **state;            /* per layer: the kernel's per-context state (state_create) */
     bool *state_made;
 };
@@ -82,5 +103,27 @@ pl_status pl__context_execute(pl_context *ctx);
 /* Memory plan: liveness-based offsets in one arena per residency, aliasing honoured. */
 pl_status pl__memplan_build(pl_engine *e);
 void pl__memplan_free(pl__memplan *mp);
+
+/* Device workspace: one slice of mp.workspace bytes (256-aligned) per lane, since layers on
+ * different lanes run at the same time. */
+static inline size_t pl__workspace_stride(const pl_engine *e) {
+    return (e->mp.workspace + 255) & ~(size_t)255;
+}
+static inline size_t pl__workspace_total(const pl_engine *e) {
+    return e->lanes.n > 1 ? pl__workspace_stride(e) * (size_t)e->lanes.n : e->mp.workspace;
+}
+
+/* Events a context with lanes needs: one per layer, the fork, one join per extra lane. */
+static inline int pl__lane_events(const pl_engine *e) { return e->net->nlayers + e->lanes.n; }
+
+/* Lanes (lanes.c): assigns lanes to an engine whose layers are placed (at most max_lanes; one
+ * when the engine does not qualify), the events between them and the happens-before order. */
+pl_status pl__lanes_build(pl_engine *e, int max_lanes);
+void pl__lanes_free(pl__lanes *ln);
+/* Whether layer a completes before layer b starts (-1: before every layer; nlayers: the end). */
+bool pl__lanes_before(const pl_engine *e, int a, int b);
+/* The last layer index at which tensor t's bytes may still be in use, given its sequential last
+ * use: later layers start only after every access to t has completed. */
+int pl__lanes_last_touch(const pl_engine *e, int32_t t, int seq_last);
 
 #endif

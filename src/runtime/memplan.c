@@ -5,13 +5,29 @@
  * bytes. Placement is greedy best-fit in decreasing size, which is within a few percent of
  * optimal on CNN chains. An in-place output takes its input's bytes when that input dies at the
  * aliasing layer; otherwise the runtime copies the input first, so a graph input or a tensor
- * read later is never clobbered.
+ * read later is never clobbered. With lanes (lanes.c) a device interval ends at the last layer
+ * that may still run concurrently with an access, not at the last reader.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "plugin/plugin-host.h"
 #include "runtime/exec.h"
+
+/* With lanes, an in-place output may take its input's bytes at layer li only when every other
+ * reader of the input completes before li starts (on one lane, reading before li suffices). */
+static bool pl__inplace_safe(const pl_engine *e, int32_t t, int li) {
+    const pl_network *net = e->net;
+    if (e->lanes.n <= 1)
+        return true;
+    for (int x = 0; x < li; x++) {
+        const pl__layer *l = &net->layers[x];
+        for (int k = 0; k < l->nin; k++)
+            if (l->in[k] == t && !pl__lanes_before(e, x, li))
+                return false;
+    }
+    return true;
+}
 
 typedef struct pl__interval {
     int32_t t;
@@ -137,7 +153,8 @@ pl_status pl__memplan_build(pl_engine *e) {
             if (j < 0 || j >= l->nin || (in = l->in[j]) < 0)
                 continue;
             if (net->tensors[in].kind != PL__TENSOR_ACT || net->tensors[in].is_output ||
-                e->last_use[in] != li || mp->bytes[out] > mp->bytes[in])
+                e->last_use[in] != li || mp->bytes[out] > mp->bytes[in] ||
+                !pl__inplace_safe(e, in, li))
                 continue;
             if (need_dev[in] != need_dev[out] || need_host[in] != need_host[out])
                 continue;
@@ -160,6 +177,11 @@ pl_status pl__memplan_build(pl_engine *e) {
             iv[n].last = tt->is_output ? nl : e->last_use[t];
             if (iv[n].last < iv[n].first)
                 iv[n].last = iv[n].first;
+            /* on the device, lanes run layers out of the sequential order: bytes stay taken
+             * until every access has provably completed (the host side stays sequential: no
+             * host layers run in an engine with lanes, and host copies happen in order) */
+            if (pass == 0)
+                iv[n].last = pl__lanes_last_touch(e, t, iv[n].last);
             iv[n].bytes = pl__align(mp->bytes[t] ? mp->bytes[t] : 1);
             iv[n].off = -1;
             iv[n].share = share[t];

@@ -590,7 +590,8 @@ static void note_host_layers(const pl_engine *e, char *note, size_t nsize) {
     for (int i = 0; i < pl_engine_num_layers(e); i++) {
         pl_layer_info li;
         bool dup = false;
-        if (pl_engine_layer(e, i, &li) || !li.kernel || strcmp(li.kernel, "cpu"))
+        if (pl_engine_layer(e, i, &li) || !li.kernel || strncmp(li.kernel, "cpu", 3) ||
+            strcmp(li.kernel, "cpu:shape") == 0)
             continue;
         for (int j = 0; j < ops.n && !dup; j++)
             dup = strcmp(ops.v[j], li.op) == 0;

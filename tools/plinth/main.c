@@ -50,6 +50,7 @@ typedef struct pl_cli_opts {
     const char *model, *output, *inputs_dir, *outputs_dir, *timing_cache;
     pl_device device;
     bool fp16, verbose, host_io;
+    int streams; /* --streams: 0 auto (timed), 1 off, n up to n */
     int warmup, iterations;
     const char *plugins[PL_CLI_MAX];
     int nplugins;
@@ -154,6 +155,18 @@ static int pl_cli_parse(int argc, char **argv, pl_cli_opts *o) {
                     return pl_cli_error("too many --plugins");
                 o->plugins[o->nplugins++] = argv[++i];
             }
+        } else if (strcmp(a, "--streams") == 0) {
+            char *end;
+            PL_NEED_ARG;
+            i++;
+            if (strcmp(argv[i], "auto") == 0) {
+                o->streams = 0;
+            } else {
+                long v = strtol(argv[i], &end, 10);
+                if (*end || v < 1 || v > 64)
+                    return pl_cli_error("--streams '%s': expected auto or a count from 1", argv[i]);
+                o->streams = (int)v;
+            }
         } else if (strcmp(a, "--timing-cache") == 0) {
             PL_NEED_ARG;
             o->timing_cache = argv[++i];
@@ -237,6 +250,7 @@ static int pl_cli_build_bytes(const pl_cli_opts *o, void **data, size_t *size) {
     }
     pl_builder_config_set_device(cfg, o->device);
     pl_builder_config_set_fp16(cfg, o->fp16);
+    pl_builder_config_set_streams(cfg, o->streams);
     if (o->timing_cache && (s = pl_builder_config_set_timing_cache(cfg, o->timing_cache))) {
         rc = pl_cli_status(s);
         goto done;
@@ -647,7 +661,7 @@ static void pl_usage(void) {
     printf("usage:\n"
            "  plinth build MODEL.onnx -o ENGINE [--device cpu|cuda] [--fp16]\n"
            "               [--shapes NAME:MIN[/OPT/MAX] ...] [--plugins LIB.so ...]\n"
-           "               [--timing-cache FILE] [-v]\n"
+           "               [--timing-cache FILE] [--streams auto|N] [-v]\n"
            "  plinth run   ENGINE|MODEL.onnx [--device ...] [--inputs DIR] [--input NAME=FILE ...]\n"
            "               [--outputs DIR] [--plugins LIB.so ...]\n"
            "  plinth bench ENGINE|MODEL.onnx [--device ...] [--shapes ...] [--warmup N] [--iterations N]\n"
