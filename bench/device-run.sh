@@ -5,6 +5,7 @@
 # then on the device (carry .devdata):
 #   bash bench/device-run.sh gpu           CUDA tests, CUDA conformance, GPU models vs PyTorch
 #   bash bench/device-run.sh gpu-tests     CUDA tests and CUDA conformance only
+#   bash bench/device-run.sh lanes         extra streams for branches: one stream vs lanes vs auto
 #   bash bench/device-run.sh cpu           real models on the CPU vs ONNX Runtime
 # BIN=.devdata/other.tar.xz picks another binary pack (e.g. a CPU-only static build).
 # Logs go to $OUT (at most 8 files come back).
@@ -49,6 +50,11 @@ gpu|gpu-tests)
             --warmup 10 > "$OUT/gpu-models.log" 2>&1 || rc=1
         grep -E "^(\||GPU:)" "$OUT/gpu-models.log" >> "$OUT/summary.txt"
     fi
+    ;;
+lanes)
+    { nvidia-smi --query-gpu=name,driver_version --format=csv,noheader; $B/plinth --version; } > "$OUT/summary.txt"
+    timeout 560 python3 bench/gpu/bench-lanes.py --plinth $B/plinth > "$OUT/gpu-lanes.log" 2>&1 || rc=1
+    grep -E "^(\||GPU:)" "$OUT/gpu-lanes.log" >> "$OUT/summary.txt"
     ;;
 cpu)
     nproc > "$OUT/summary.txt"

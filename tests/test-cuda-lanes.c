@@ -11,6 +11,9 @@
  * Every engine runs 6 times (the second execution is captured into a CUDA graph and the later
  * ones replay it); all runs must agree exactly. The lanes engines must report more than one
  * stream in their metadata and no layer on the CPU.
+ * A third case has a dynamic batch and a Reshape whose target is computed from Shape on the
+ * host (cpu:shape layers): its executions must still be captured into a CUDA graph per input
+ * shape, replayed, and run on lanes, matching the CPU at two batch sizes in turn.
  * Without a GPU every case prints "skipped: no CUDA device" and passes.
  */
 #include <math.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "runtime/exec.h"
 #include "test-cuda-util.h"
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
@@ -296,9 +300,150 @@ static void test_random_dags(void) {
     free(x);
 }
 
+/* x[N,8,12,12] -> two conv branches -> Add -> Reshape to [N, -1] with the target built from
+ * Shape(x)[0] (Shape, Gather, Unsqueeze, Concat: host layers under a dynamic profile) -> Relu. */
+static pl_network *make_dynamic(void) {
+    pl_network *net = NULL;
+    pl_tensor x = PL_NO_TENSOR, a, b, sum, shp, n, n1, tgt, y;
+    int64_t zero = 0, axes0 = 0, minus1 = -1;
+    pl_attr cat_at[1] = {PL_ATTR_I("axis", 0)};
+    PL_CHECK_OK(pl_network_create(&net));
+    PL_CHECK_OK(pl_network_add_input(net, "x", PL_FLOAT32, 4, D(-1, 8, 12, 12), NULL, &x));
+    a = conv(net, conv(net, x, 8, 8, 3, true), 8, 8, 3, false);
+    b = conv(net, x, 8, 8, 1, false);
+    {
+        pl_tensor in2[2] = {a, b};
+        sum = layer(net, "Add", in2, 2, NULL, 0);
+    }
+    shp = layer(net, "Shape", &x, 1, NULL, 0);
+    {
+        pl_tensor idx = PL_NO_TENSOR, ax = PL_NO_TENSOR, m1 = PL_NO_TENSOR, gi[2], ui[2], ci[2];
+        PL_CHECK_OK(pl_network_add_constant(net, NULL, PL_INT64, 0, NULL, &zero, &idx));
+        PL_CHECK_OK(pl_network_add_constant(net, NULL, PL_INT64, 1, D(1), &axes0, &ax));
+        PL_CHECK_OK(pl_network_add_constant(net, NULL, PL_INT64, 1, D(1), &minus1, &m1));
+        gi[0] = shp;
+        gi[1] = idx;
+        n = layer(net, "Gather", gi, 2, NULL, 0);
+        ui[0] = n;
+        ui[1] = ax;
+        n1 = layer(net, "Unsqueeze", ui, 2, NULL, 0);
+        ci[0] = n1;
+        ci[1] = m1;
+        tgt = layer(net, "Concat", ci, 2, cat_at, 1);
+    }
+    {
+        pl_tensor ri[2] = {sum, tgt};
+        y = layer(net, "Reshape", ri, 2, NULL, 0);
+    }
+    y = layer(net, "Relu", &y, 1, NULL, 0);
+    PL_CHECK_OK(pl_network_mark_output(net, y));
+    return net;
+}
+
+/* Builds for dev (profile N in 1..8, opt 4) and runs batches 3, 3, 3, 6, 6, 6, 3: each result
+ * into out[i] (floats). With check_capture, also checks that the third run of each shape
+ * replayed a captured graph, and reports the engine's streams and cpu:shape layers. */
+static int run_dynamic(const pl_network *net, pl_device dev, int streams, const float *x,
+                       float **out, bool check_capture) {
+    static const int64_t batches[7] = {3, 3, 3, 6, 6, 6, 3};
+    pl_builder_config *cfg = NULL;
+    pl_engine *e = NULL;
+    pl_context *ctx = NULL;
+    void *plan = NULL;
+    size_t size = 0;
+    int ok = 0, shape_layers = 0;
+    float *y = calloc(8 * 8 * 12 * 12, sizeof(float));
+    PL_CHECK_OK(pl_builder_config_create(&cfg));
+    pl_builder_config_set_device(cfg, dev);
+    pl_builder_config_set_streams(cfg, streams);
+    PL_CHECK_OK(pl_builder_config_set_shape(cfg, "x", 4, D(1, 8, 12, 12), D(4, 8, 12, 12),
+                                            D(8, 8, 12, 12)));
+    if (pl_build_serialized(net, cfg, &plan, &size)) {
+        fprintf(stderr, "dynamic build on %s failed: %s\n", pl_device_name(dev), pl_errmsg());
+        PL_CHECK(0);
+        goto done;
+    }
+    PL_CHECK_OK(pl_engine_load(plan, size, &e));
+    if (!e)
+        goto done;
+    for (int i = 0; i < pl_engine_num_layers(e); i++) {
+        pl_layer_info li;
+        if (pl_engine_layer(e, i, &li) == PL_OK && strcmp(li.kernel, "cpu:shape") == 0)
+            shape_layers++;
+    }
+    PL_CHECK_OK(pl_context_create(e, &ctx));
+    if (!ctx)
+        goto done;
+    if (check_capture) {
+        printf("  dynamic: %d cpu:shape layers, %s streams, %d lanes\n", shape_layers,
+               pl_engine_metadata(e, "streams"), e->lanes.n);
+        PL_CHECK(shape_layers >= 4); /* Shape, Gather, Unsqueeze, Concat */
+        PL_CHECK(streams < 2 || e->lanes.n > 1);
+    }
+    for (int r = 0; r < 7; r++) {
+        int64_t dims[4] = {batches[r], 8, 12, 12};
+        size_t nx = (size_t)batches[r] * 8 * 12 * 12;
+        PL_CHECK_OK(pl_context_set_input_shape(ctx, "x", 4, dims));
+        PL_CHECK_OK(pl_context_set_tensor(ctx, "x", (void *)x, PL_MEMORY_HOST, nx * sizeof(float)));
+        {
+            pl_io_info io;
+            PL_CHECK_OK(pl_engine_io(e, 1, &io));
+            PL_CHECK_OK(pl_context_set_tensor(ctx, io.name, y, PL_MEMORY_HOST, nx * sizeof(float)));
+        }
+        if (pl_context_execute(ctx)) {
+            fprintf(stderr, "dynamic execution %d failed: %s\n", r, pl_errmsg());
+            PL_CHECK(0);
+            goto done;
+        }
+        if (check_capture && (r == 2 || r == 5))
+            PL_CHECK(ctx->captured); /* the third run with these shapes replays the graph */
+        out[r] = malloc(nx * sizeof(float));
+        memcpy(out[r], y, nx * sizeof(float));
+    }
+    ok = 1;
+done:
+    free(y);
+    pl_context_free(ctx);
+    pl_engine_free(e);
+    pl_free(plan);
+    pl_builder_config_free(cfg);
+    return ok;
+}
+
+static void test_dynamic_shapes(void) {
+    static const int64_t batches[7] = {3, 3, 3, 6, 6, 6, 3};
+    pl_network *net;
+    float *x, *cpu[7] = {0}, *gpu[7] = {0}, *lanes[7] = {0};
+    int64_t n = 8 * 8 * 12 * 12;
+    if (!pl_test_have_cuda(__func__))
+        return;
+    net = make_dynamic();
+    x = malloc(sizeof(float) * (size_t)n);
+    pl_test_fill_uniform(x, n, -1, 1, 79);
+    if (run_dynamic(net, PL_DEVICE_CPU, 1, x, cpu, false) &&
+        run_dynamic(net, PL_DEVICE_CUDA, 1, x, gpu, true) &&
+        run_dynamic(net, PL_DEVICE_CUDA, 4, x, lanes, true)) {
+        for (int r = 0; r < 7; r++) {
+            char what[64];
+            int64_t m = batches[r] * 8 * 12 * 12;
+            snprintf(what, sizeof(what), "dynamic run %d (batch %lld)", r, (long long)batches[r]);
+            PL_CHECK(pl_tc_close(what, gpu[r], cpu[r], m, 1e-4));
+            PL_CHECK(pl_tc_close(what, lanes[r], cpu[r], m, 1e-4));
+        }
+    }
+    for (int r = 0; r < 7; r++) {
+        free(cpu[r]);
+        free(gpu[r]);
+        free(lanes[r]);
+    }
+    free(x);
+    pl_network_free(net);
+}
+
 int main(void) {
     pl_tc_catch_crashes();
     PL_RUN(test_inception);
     PL_RUN(test_random_dags);
+    PL_RUN(test_dynamic_shapes);
     return pl_test_report();
 }

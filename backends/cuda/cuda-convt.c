@@ -7,12 +7,16 @@
  * M/g input channels per group), so cudnnConvolutionBackwardData(dy = X, w = W) -> dx = Y. cuDNN
  * pads symmetrically and derives the forward output extent from dx's dims; output_padding and
  * end pads only change how many trailing output positions exist, which cuDNN accepts as long as
- * the forward extent of Y with begin pad pb on both sides is exactly X's extent. Every other
- * geometry (pb differing from pe by a stride or more, negative pads from output_shape) is
- * declined in supports() and runs on the CPU. Bias and the fused activation are applied by one
- * epilogue kernel (pl__cu_bias_act). float32 uses FMA math unless PLINTH_CUDA_TF32=1, float16
- * tensor cores with float32 accumulation. Only deterministic algorithms are used, so that a
- * replayed CUDA graph gives the same bits as the first execution.
+ * the forward extent of Y with begin pad pb on both sides is exactly X's extent: then cuDNN
+ * writes Y directly. Every other geometry (auto_pad SAME_* with an odd total, pads differing by
+ * a stride or more, negative pads from output_shape) goes through the full, unpadded output Z
+ * ([N, M, s*(in-1) + (k-1)*d + 1 ...], pad 0, always expressible) in the workspace, and a crop
+ * kernel copies Y[o] = Z[o + pb], zero where o + pb falls outside Z (output_padding, negative
+ * pads). The pads come from pl__window_transposed (graph/ops-nn.c), which shape inference and the
+ * CPU kernel use too, so auto_pad and output_shape resolve the same everywhere. Bias and the
+ * fused activation are applied by one epilogue kernel (pl__cu_bias_act). float32 uses FMA math
+ * unless PLINTH_CUDA_TF32=1, float16 tensor cores with float32 accumulation. Only deterministic
+ * algorithms are used, so that a replayed CUDA graph gives the same bits as the first execution.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,6 +24,7 @@
 
 #include "backends/cuda/cuda-ew.cuh"
 #include "backends/cuda/cuda-internal.h"
+#include "backends/cuda/cuda-nn.cuh"
 #include "graph/ops-nn.h"
 
 #define PL__CT_WS_CAP ((size_t)256 << 20)
@@ -33,6 +38,11 @@ typedef struct pl__ctplan {
     const void *bias;
     int act;
     float alpha, beta;
+    /* crop: cuDNN writes the full output (extents full[], pad 0) into the workspace's first
+     * zbytes, and the crop kernel cuts Y out of it */
+    bool crop;
+    int64_t full[PL__MAX_SPATIAL];
+    size_t zbytes;
 } pl__ctplan;
 
 static pl_status pl__ct_plan(const pl__kernel_args *a, pl__ctplan *p) {
@@ -61,17 +71,17 @@ static pl_status pl__ct_plan(const pl__kernel_args *a, pl__ctplan *p) {
         return pl__cuda_unsupported(a, "group %lld does not match the channels", (long long)p->g);
     for (int i = 0; i < p->nsp; i++) {
         const pl__window *w = &p->w;
-        int64_t span = a->out[0].dims[2 + i] + 2 * w->pb[i] - w->d[i] * (w->k[i] - 1) - 1;
+        int64_t ek = w->d[i] * (w->k[i] - 1) + 1;
+        int64_t span = a->out[0].dims[2 + i] + 2 * w->pb[i] - ek;
         if (w->out[i] != a->out[0].dims[2 + i])
             return pl__cuda_unsupported(a, "output extent %lld differs from the geometry's %lld",
                                         (long long)a->out[0].dims[2 + i], (long long)w->out[i]);
-        if (w->pb[i] < 0 || w->pe[i] < 0)
-            return pl__cuda_unsupported(a, "negative pads");
-        /* cuDNN's forward extent of the output with begin pad on both sides must be the input's */
-        if (span < 0 || span / w->s[i] + 1 != w->in[i])
-            return pl__cuda_unsupported(a, "pads %lld/%lld with output_padding in spatial dim %d "
-                                        "are not expressible as a symmetric cuDNN padding",
-                                        (long long)w->pb[i], (long long)w->pe[i], i);
+        /* the unpadded output: its forward extent with pad 0 is exactly the input's */
+        p->full[i] = w->s[i] * (w->in[i] - 1) + ek;
+        /* direct only when cuDNN's forward extent of Y with begin pad on both sides is the
+         * input's; otherwise through the full output and the crop */
+        if (w->pb[i] < 0 || w->pe[i] < 0 || span < 0 || span / w->s[i] + 1 != w->in[i])
+            p->crop = true;
     }
     if (a->nin > 2 && a->in[2].dtype != PL_DTYPE_INVALID) {
         p->bt = a->in[2].dtype;
@@ -87,10 +97,23 @@ static pl_status pl__ct_plan(const pl__kernel_args *a, pl__ctplan *p) {
             return pl__cuda_unsupported(a, "extents beyond cuDNN's int range");
     if (pl__tview_numel(x) >= INT32_MAX || pl__tview_numel(&a->out[0]) >= INT32_MAX)
         return pl__cuda_unsupported(a, "extents beyond cuDNN's int range");
+    if (p->crop) {
+        int64_t zn = p->n * p->m;
+        for (int i = 0; i < p->nsp; i++) {
+            if (p->full[i] < 1 || p->full[i] > INT32_MAX / 4)
+                return pl__cuda_unsupported(a, "full output extents beyond cuDNN's int range");
+            zn *= p->full[i];
+        }
+        if (zn >= INT32_MAX)
+            return pl__cuda_unsupported(a, "full output extents beyond cuDNN's int range");
+        /* rounded up so that cuDNN's workspace after it keeps the base's alignment */
+        p->zbytes = ((size_t)zn * pl_dtype_size(p->t) + 255) & ~(size_t)255;
+    }
     return PL_OK;
 }
 
-/* dy = X [N, C, in...], dx = Y [N, M, out...], filter [C, M/g, k...]; 1-D as 2-D of height 1. */
+/* dy = X [N, C, in...], dx = Y [N, M, out...] (the full output [N, M, full...] when cropping),
+ * filter [C, M/g, k...]; 1-D as 2-D of height 1. */
 static pl_status pl__ct_descs(const pl__kernel_args *a, const pl__ctplan *p,
                               cudnnTensorDescriptor_t dyd, cudnnFilterDescriptor_t wd,
                               cudnnTensorDescriptor_t dxd, cudnnConvolutionDescriptor_t cd,
@@ -107,9 +130,9 @@ static pl_status pl__ct_descs(const pl__kernel_args *a, const pl__ctplan *p,
     for (int i = 0; i < sp; i++) { /* the leading axis of a 1-D op is a unit axis */
         int j = i - off;
         ydim[2 + i] = j < 0 ? 1 : (int)p->w.in[j];
-        xdim[2 + i] = j < 0 ? 1 : (int)a->out[0].dims[2 + j];
+        xdim[2 + i] = j < 0 ? 1 : (int)(p->crop ? p->full[j] : a->out[0].dims[2 + j]);
         wdim[2 + i] = j < 0 ? 1 : (int)p->w.k[j];
-        pad[i] = j < 0 ? 0 : (int)p->w.pb[j];
+        pad[i] = j < 0 || p->crop ? 0 : (int)p->w.pb[j];
         str[i] = j < 0 ? 1 : (int)p->w.s[j];
         dil[i] = j < 0 ? 1 : (int)p->w.d[j];
     }
@@ -189,7 +212,7 @@ static size_t pl__ct_workspace(const pl__kernel_args *a) {
         ws = 0;
     pl__clear_error();
     pthread_mutex_unlock(&pl__ctq_lock);
-    return ws;
+    return p.zbytes + ws;
 }
 
 static bool pl__ct_supports(const pl__kernel_args *a) {
@@ -224,6 +247,7 @@ static pl_status pl__ct_run(const pl__kernel_args *a) {
     pl__cuda_ctx *c;
     pl__ct_state local, *st = a->state ? a->state : &local;
     size_t need = 0, limit = a->workspace ? a->workspace_size : 0;
+    void *dx, *ws;
     int algo;
     float one = 1.f, zero = 0.f;
     pl_status s;
@@ -233,6 +257,17 @@ static pl_status pl__ct_run(const pl__kernel_args *a) {
         return PL_OK;
     if ((s = pl__cuda_dnn(a, &c)))
         return s;
+    /* cuDNN's dx: Y itself, or the full output at the start of the workspace */
+    dx = a->out[0].data;
+    ws = a->workspace;
+    if (p.crop && pl__tview_numel(&a->in[0]) != 0) {
+        if (limit < p.zbytes)
+            return pl__cuda_unsupported(a, "workspace of %zu bytes, %zu needed for the full "
+                                        "output", limit, p.zbytes);
+        dx = a->workspace;
+        ws = (char *)a->workspace + p.zbytes;
+        limit -= p.zbytes;
+    }
     if (pl__tview_numel(&a->in[0]) == 0) { /* no input channels: the output is bias only */
         if ((s = PL__CU(a, cudaMemsetAsync(a->out[0].data, 0, pl__tview_bytes(&a->out[0]),
                                            c->stream))))
@@ -271,9 +306,22 @@ static pl_status pl__ct_run(const pl__kernel_args *a) {
         memcpy(st->key[1], a->out[0].dims, sizeof(st->key[1]));
         if ((s = PL__DNN(a, cudnnConvolutionBackwardData(
                                 c->dnn, &one, c->wd, a->in[1].data, c->xd, a->in[0].data, c->cd,
-                                (cudnnConvolutionBwdDataAlgo_t)algo, need ? a->workspace : NULL,
-                                need, &zero, c->yd, a->out[0].data))))
+                                (cudnnConvolutionBwdDataAlgo_t)algo, need ? ws : NULL, need,
+                                &zero, c->yd, dx))))
             return s;
+        if (p.crop) {
+            pl__cu_crop_geom g;
+            int sh = PL__MAX_SPATIAL - p.nsp; /* right-aligned: leading unit dims */
+            for (int i = 0; i < PL__MAX_SPATIAL; i++) {
+                int j = i - sh;
+                g.in[i] = j < 0 ? 1 : p.full[j];
+                g.out[i] = j < 0 ? 1 : a->out[0].dims[2 + j];
+                g.off[i] = j < 0 ? 0 : p.w.pb[j];
+            }
+            if ((s = PL__CU(a, pl__cu_crop(c->stream, pl_dtype_size(p.t), dx, a->out[0].data,
+                                           p.n * p.m, &g))))
+                return s;
+        }
     }
     if (p.bias || p.act) {
         int64_t sp = 1;

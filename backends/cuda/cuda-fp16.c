@@ -57,11 +57,6 @@ static bool pl__keep_fp32_input(const pl__layer *l, int k) {
     return false;
 }
 
-/* Ops that only read their input's dims: no kernel, no cast needed for them. */
-static bool pl__dims_only(const pl__layer *l) {
-    return strcmp(l->op, "Shape") == 0 || strcmp(l->op, "Size") == 0;
-}
-
 /* ---- 1: constant value inputs as attributes ---- */
 
 static pl_status pl__record_values(pl_network *net) {
@@ -259,7 +254,7 @@ static bool pl__probe(pl__f16 *st, int li, bool *out16) {
         pl__clear_error();
         return false;
     }
-    if (!pl__dims_only(l)) {
+    if (!pl__layer_dims_only(l)) {
         k = pl__cuda_backend.find_kernel(l->op);
         memset(&a, 0, sizeof(a));
         a.layer = l;
@@ -313,7 +308,7 @@ static pl_status pl__to_fp16(pl_network *net) {
                 continue;
             tt = &net->tensors[t];
             if (f16 && tt->dtype == PL_FLOAT32 && !(vi >> k & 1) &&
-                !pl__dims_only(&net->layers[li]) &&
+                !pl__layer_dims_only(&net->layers[li]) &&
                 !pl__keep_fp32_input(&net->layers[li], k) && !pl__is16(&st, t)) {
                 if (st.to16[t] < 0) {
                     s = tt->kind == PL__TENSOR_CONST ? pl__const16(&st, t, &nt)
@@ -324,7 +319,7 @@ static pl_status pl__to_fp16(pl_network *net) {
                 }
                 net->layers[li].in[k] = st.to16[t];
             } else if ((!f16 || pl__keep_fp32_input(&net->layers[li], k) || (vi >> k & 1)) &&
-                       pl__is16(&st, t) && !pl__dims_only(&net->layers[li])) {
+                       pl__is16(&st, t) && !pl__layer_dims_only(&net->layers[li])) {
                 if (st.to32[t] < 0) {
                     if ((s = pl__add_cast(&st, t, PL_FLOAT32, NULL, &nt)))
                         goto done;

@@ -1,6 +1,7 @@
 /*
  * cuda-gemm.c - Gemm and MatMul on cuBLASLt, float32 (pure FP32 compute unless
- * PLINTH_CUDA_TF32=1) and float16 (tensor cores, FP32 accumulation).
+ * PLINTH_CUDA_TF32=1), float16 (tensor cores, FP32 accumulation) and float64 (FP64 compute and
+ * scalars).
  *
  * cuBLASLt is column-major; a row-major C = op(A) op(B) is the column-major C^T = op(B)^T op(A)^T,
  * so every call passes B as cuBLASLt's A and A as its B, with the stored (not transposed) shapes
@@ -10,13 +11,16 @@
  * A's batch into M (one GEMM); operands whose batch dims equal the output's or are all 1 make one
  * strided-batched call (stride 0 for the broadcast one); mixed broadcasts loop over the outer
  * batch dims. Tactics are the first entries of cuBLASLt's heuristic list for the shape, timed by
- * the builder.
+ * the builder. float64 never uses an epilogue (cuBLASLt's bias/ReLU epilogues are not offered
+ * for double everywhere, and the fallback epilogue kernel is float-only): Gemm's C always goes
+ * through Y first, and a Gemm carrying a fused activation is declined for float64.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/cuda/cuda-ew.cuh"
 #include "backends/cuda/cuda-internal.h"
+#include "backends/cuda/cuda-nn.cuh"
 
 #define PL__LT_WS ((size_t)32 << 20)
 #define PL__LT_NTAC 4
@@ -35,13 +39,16 @@ typedef struct pl__lt_mm {
     const void *bias;          /* per-column vector of n values, or NULL */
     pl_dtype bt;
     bool relu;
-    float alpha;
-    float beta; /* 0, or 1 when C already holds beta * Gemm's C */
+    double alpha; /* rounded to float for float32/float16 (the CPU's scalars) */
+    double beta;  /* 0, or 1 when C already holds beta * Gemm's C */
 } pl__lt_mm;
 
 static cudaDataType_t pl__cuda_type(pl_dtype t) {
-    return t == PL_FLOAT16 ? CUDA_R_16F : CUDA_R_32F;
+    return t == PL_FLOAT16 ? CUDA_R_16F : t == PL_FLOAT64 ? CUDA_R_64F : CUDA_R_32F;
 }
+
+/* The float types the GEMMs take: the device's float storage and float64. */
+static bool pl__lt_type_ok(pl_dtype t) { return pl__cuda_flt(t) || t == PL_FLOAT64; }
 
 /* Largest power of two (at most 256) dividing the address and every byte stride. */
 static uint32_t pl__align_of(const void *p, size_t es, int64_t ld, int64_t stride) {
@@ -130,10 +137,15 @@ static pl_status pl__lt_plan_make(const pl__kernel_args *a, pl__cuda_ctx *c, con
     cublasLtEpilogue_t epi = (cublasLtEpilogue_t)k->epi;
     size_t ws = (size_t)k->ws;
     pl_dtype t = (pl_dtype)k->t;
+    cudaDataType_t scale = CUDA_R_32F;
     pl_status s;
     memset(pl, 0, sizeof(*pl));
     pl->key = *k;
-    if ((s = PL__LT(a, cublasLtMatmulDescCreate(&pl->desc, ct, CUDA_R_32F))) ||
+    if (t == PL_FLOAT64) { /* double in, double out: double accumulation and scalars */
+        ct = CUBLAS_COMPUTE_64F;
+        scale = CUDA_R_64F;
+    }
+    if ((s = PL__LT(a, cublasLtMatmulDescCreate(&pl->desc, ct, scale))) ||
         (s = PL__LT(a, cublasLtMatmulDescSetAttribute(pl->desc, CUBLASLT_MATMUL_DESC_TRANSA, &opa,
                                                       sizeof(opa)))) ||
         (s = PL__LT(a, cublasLtMatmulDescSetAttribute(pl->desc, CUBLASLT_MATMUL_DESC_TRANSB, &opb,
@@ -193,7 +205,10 @@ static pl_status pl__lt_call(const pl__kernel_args *a, const pl__lt_mm *p, bool 
     pl__lt_plan local, *pl = NULL;
     pl__lt_key k;
     size_t es = pl_dtype_size(p->t);
-    float alpha = p->alpha, beta = p->beta;
+    /* the scalars' type is the descriptor's scale type: double for float64, float otherwise */
+    float alpha_f = (float)p->alpha, beta_f = (float)p->beta;
+    double alpha_d = p->alpha, beta_d = p->beta;
+    bool f64 = p->t == PL_FLOAT64;
     int pick;
     pl_status s;
     *no_algo = false;
@@ -205,6 +220,8 @@ static pl_status pl__lt_call(const pl__kernel_args *a, const pl__lt_mm *p, bool 
     k.ta = p->ta;
     k.tb = p->tb;
     k.epi = CUBLASLT_EPILOGUE_DEFAULT;
+    if (f64)
+        use_epilogue = false; /* the callers never hand float64 a bias or an activation */
     if (use_epilogue && p->bias)
         k.epi = p->relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
     else if (use_epilogue && p->relu)
@@ -265,9 +282,11 @@ static pl_status pl__lt_call(const pl__kernel_args *a, const pl__lt_mm *p, bool 
         }
         pick = 0;
     }
-    s = PL__LT(a, cublasLtMatmul(c->lt, pl->desc, &alpha, p->B, pl->la, p->A, pl->lb, &beta, p->C,
-                                 pl->lc, p->C, pl->lc, &pl->res[pick].algo, a->workspace,
-                                 (size_t)k.ws, c->stream));
+    s = PL__LT(a, cublasLtMatmul(c->lt, pl->desc, f64 ? (const void *)&alpha_d : &alpha_f,
+                                 p->B, pl->la, p->A, pl->lb,
+                                 f64 ? (const void *)&beta_d : &beta_f, p->C, pl->lc, p->C,
+                                 pl->lc, &pl->res[pick].algo, a->workspace, (size_t)k.ws,
+                                 c->stream));
 done:
     if (pl == &local)
         pl__lt_plan_release(&local);
@@ -306,18 +325,27 @@ static size_t pl__lt_workspace(const pl__kernel_args *a) {
 
 static bool pl__gemm_supports(const pl__kernel_args *a) {
     const pl__tview *A = &a->in[0], *B = &a->in[1];
+    bool f64 = A->dtype == PL_FLOAT64;
     int act;
     float al, be;
-    if (!pl__cuda_flt(A->dtype) || B->dtype != A->dtype || A->rank != 2 || B->rank != 2) {
-        pl__cuda_unsupported(a, "2-D float32/float16 operands of one type needed");
+    if (!pl__lt_type_ok(A->dtype) || B->dtype != A->dtype || A->rank != 2 || B->rank != 2) {
+        pl__cuda_unsupported(a, "2-D float32/float16/float64 operands of one type needed");
         return false;
     }
-    if (a->nin > 2 && a->in[2].dtype != PL_DTYPE_INVALID && !pl__cuda_flt(a->in[2].dtype)) {
-        pl__cuda_unsupported(a, "C must be float");
+    /* float32/float16 operands take a C of either float type; float64 only a float64 C */
+    if (a->nin > 2 && a->in[2].dtype != PL_DTYPE_INVALID &&
+        (f64 ? a->in[2].dtype != PL_FLOAT64 : !pl__cuda_flt(a->in[2].dtype))) {
+        pl__cuda_unsupported(a, "C of type %s with %s operands", pl_dtype_name(a->in[2].dtype),
+                             pl_dtype_name(A->dtype));
         return false;
     }
     if (!pl__cuda_fused_act(a->layer, &act, &al, &be)) {
         pl__cuda_unsupported(a, "unknown fused activation");
+        return false;
+    }
+    if (f64 && act != PL__ACT_NONE) {
+        pl__cuda_unsupported(a, "fused activation '%s' on float64",
+                             pl__attr_string(&a->layer->attrs, "activation", "?"));
         return false;
     }
     return true;
@@ -327,8 +355,9 @@ static pl_status pl__gemm_run(const pl__kernel_args *a) {
     const pl__tview *A = &a->in[0], *B = &a->in[1], *Y = &a->out[0];
     const pl__tview *C = a->nin > 2 && a->in[2].dtype != PL_DTYPE_INVALID ? &a->in[2] : NULL;
     const pl__attrs *at = &a->layer->attrs;
-    float alpha = (float)pl__attr_float(at, "alpha", 1.0);
-    float beta = (float)pl__attr_float(at, "beta", 1.0);
+    bool f64 = A->dtype == PL_FLOAT64;
+    /* float32/float16 round the scalars to float, as the CPU does; float64 keeps them */
+    double alpha = pl__attr_float(at, "alpha", 1.0), beta = pl__attr_float(at, "beta", 1.0);
     pl__lt_mm p;
     int act;
     float al, be;
@@ -352,26 +381,37 @@ static pl_status pl__gemm_run(const pl__kernel_args *a) {
     p.batch = 1;
     if (p.m == 0 || p.n == 0)
         return PL_OK;
+    if (!f64) {
+        alpha = (float)alpha;
+        beta = (float)beta;
+    }
     p.alpha = alpha;
-    if (C && beta != 0.f) {
+    if (C && beta != 0.0) {
         int64_t cm = C->rank == 2 ? C->dims[0] : 1, cn = C->rank >= 1 ? C->dims[C->rank - 1] : 1;
-        if (beta == 1.f && cm == 1 && cn == p.n) {
+        pl__cuda_ctx *c = a->bctx;
+        if (f64) {
+            if ((s = PL__CU(a, pl__cu_gemm_c_f64(c->stream, p.C, p.m, p.n, C->data, cm, cn,
+                                                 beta))))
+                return s;
+            p.beta = 1.0;
+        } else if (beta == 1.0 && cm == 1 && cn == p.n) {
             p.bias = C->data;
             p.bt = C->dtype;
         } else {
-            pl__cuda_ctx *c = a->bctx;
             if ((s = PL__CU(a, pl__cu_gemm_c(c->stream, p.t, p.C, p.m, p.n, C->data, C->dtype, cm,
-                                             cn, beta))))
+                                             cn, (float)beta))))
                 return s;
-            p.beta = 1.f;
+            p.beta = 1.0;
         }
     }
     if (p.k == 0) {
         pl__cuda_ctx *c = a->bctx;
-        if (p.beta == 0.f && (s = PL__CU(a, cudaMemsetAsync(p.C, 0, (size_t)(p.m * p.n) *
+        if (p.beta == 0.0 && (s = PL__CU(a, cudaMemsetAsync(p.C, 0, (size_t)(p.m * p.n) *
                                                                        pl_dtype_size(p.t),
                                                             c->stream))))
             return s;
+        if (!p.bias && act == PL__ACT_NONE) /* float64 always ends here */
+            return PL_OK;
         return PL__CU(a, pl__cu_bias_act(c->stream, p.t, p.C, p.m * p.n, p.bias, p.bt, p.n, 1,
                                          NULL, act, al, be));
     }
@@ -402,8 +442,8 @@ static pl_status pl__lt_batched(const pl__kernel_args *a, const pl__lt_mm *p) {
 
 static bool pl__matmul_supports(const pl__kernel_args *a) {
     const pl__tview *A = &a->in[0], *B = &a->in[1];
-    if (!pl__cuda_flt(A->dtype) || B->dtype != A->dtype || A->rank < 1 || B->rank < 1) {
-        pl__cuda_unsupported(a, "float32/float16 operands of one type needed");
+    if (!pl__lt_type_ok(A->dtype) || B->dtype != A->dtype || A->rank < 1 || B->rank < 1) {
+        pl__cuda_unsupported(a, "float32/float16/float64 operands of one type needed");
         return false;
     }
     return true;
@@ -467,7 +507,7 @@ static pl_status pl__matmul_run(const pl__kernel_args *a) {
     p.ldb = n;
     p.ldc = n;
     p.batch = 1;
-    p.alpha = 1.f;
+    p.alpha = 1.0;
     if (pl__tview_numel(Y) == 0)
         return PL_OK;
     if (k == 0) {

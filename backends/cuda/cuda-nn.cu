@@ -8,7 +8,9 @@
  * MobileNet sizes (the builder times both). Row reductions (softmax, layer norm, global pooling,
  * reduce over the innermost axis) give one warp a row when rows are short and one block a row
  * when they are long; reductions over an outer axis give each thread one column, so that a warp
- * reads contiguous memory.
+ * reads contiguous memory. float64 Softmax/LogSoftmax has its own kernels of the same shapes that
+ * keep everything in double. Also here: the crop copy that cuts ConvTranspose's output out of
+ * its full, unpadded result, and Gemm's float64 C term.
  */
 #include <float.h>
 #include <math.h>
@@ -501,8 +503,117 @@ static cudaError_t pl__softmax_launch(cudaStream_t s, const void *x, void *y, in
     return cudaGetLastError();
 }
 
+/* float64: the same three shapes of work, everything in double, finished as the CPU does (y =
+ * exp(x - m) * (1 / s), or x - (m + log s)). The max skips NaN (fmax) as the CPU's select does
+ * after its first element. */
+__device__ __forceinline__ double warp_sum_d(double v) {
+    for (int o = 16; o > 0; o >>= 1)
+        v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ __forceinline__ double warp_max_d(double v) {
+    for (int o = 16; o > 0; o >>= 1)
+        v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+/* block_reduce in double; `sh` holds 33 doubles */
+__device__ double block_reduce_d(double v, bool is_max, double *sh) {
+    int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = is_max ? warp_max_d(v) : warp_sum_d(v);
+    __syncthreads();
+    if (lane == 0)
+        sh[wid] = v;
+    __syncthreads();
+    if (wid == 0) {
+        double w = lane < nw ? sh[lane] : (is_max ? -INFINITY : 0.0);
+        w = is_max ? warp_max_d(w) : warp_sum_d(w);
+        if (lane == 0)
+            sh[32] = w;
+    }
+    __syncthreads();
+    return sh[32];
+}
+
+/* One row of r values with `nth` threads, thread `t`: y from x, m and s (the row's max and sum
+ * of exponentials). */
+__device__ __forceinline__ void smax_f64_finish(const double *x, double *y, int64_t r,
+                                                int64_t stride, int64_t t, int64_t nth, double m,
+                                                double s, int lg) {
+    double f = lg ? m + log(s) : 1.0 / s;
+    for (int64_t j = t; j < r; j += nth)
+        y[j * stride] = lg ? x[j * stride] - f : exp(x[j * stride] - m) * f;
+}
+
+__global__ void pl__k_softmax_warp_f64(const double *x, double *y, int64_t rows, int64_t r,
+                                       int lg) {
+    int lane = threadIdx.x & 31;
+    for (int64_t row = blockIdx.x * (int64_t)(blockDim.x >> 5) + (threadIdx.x >> 5); row < rows;
+         row += (int64_t)gridDim.x * (blockDim.x >> 5)) {
+        const double *xr = x + row * r;
+        double m = -INFINITY, sum = 0.0;
+        for (int64_t j = lane; j < r; j += 32)
+            m = fmax(m, xr[j]);
+        m = warp_max_d(m);
+        for (int64_t j = lane; j < r; j += 32)
+            sum += exp(xr[j] - m);
+        sum = warp_sum_d(sum);
+        smax_f64_finish(xr, y + row * r, r, 1, lane, 32, m, sum, lg);
+    }
+}
+
+__global__ void pl__k_softmax_block_f64(const double *x, double *y, int64_t rows, int64_t r,
+                                        int lg) {
+    __shared__ double sh[33];
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        const double *xr = x + row * r;
+        double m = -INFINITY, sum = 0.0;
+        for (int64_t j = threadIdx.x; j < r; j += blockDim.x)
+            m = fmax(m, xr[j]);
+        m = block_reduce_d(m, true, sh);
+        for (int64_t j = threadIdx.x; j < r; j += blockDim.x)
+            sum += exp(xr[j] - m);
+        sum = block_reduce_d(sum, false, sh);
+        smax_f64_finish(xr, y + row * r, r, 1, threadIdx.x, blockDim.x, m, sum, lg);
+    }
+}
+
+__global__ void pl__k_softmax_cols_f64(const double *x, double *y, int64_t outer, int64_t r,
+                                       int64_t inner, int lg) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < outer * inner;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t o = i / inner, j = i - o * inner;
+        const double *xc = x + o * r * inner + j;
+        double m = -INFINITY, sum = 0.0;
+        for (int64_t k = 0; k < r; k++)
+            m = fmax(m, xc[k * inner]);
+        for (int64_t k = 0; k < r; k++)
+            sum += exp(xc[k * inner] - m);
+        smax_f64_finish(xc, y + o * r * inner + j, r, inner, 0, 1, m, sum, lg);
+    }
+}
+
+static cudaError_t pl__softmax_f64(cudaStream_t s, const void *x, void *y, int64_t outer,
+                                   int64_t r, int64_t inner, int lg) {
+    const double *xd = (const double *)x;
+    double *yd = (double *)y;
+    if (outer * inner * r <= 0)
+        return cudaSuccess;
+    if (inner == 1 && r > 1024)
+        pl__k_softmax_block_f64<<<grid_for(outer, 1), 512, 0, s>>>(xd, yd, outer, r, lg);
+    else if (inner == 1)
+        pl__k_softmax_warp_f64<<<grid_for(outer, 8), 256, 0, s>>>(xd, yd, outer, r, lg);
+    else
+        pl__k_softmax_cols_f64<<<grid_for(outer * inner, 256), 256, 0, s>>>(xd, yd, outer, r,
+                                                                           inner, lg);
+    return cudaGetLastError();
+}
+
 extern "C" cudaError_t pl__cu_softmax(cudaStream_t s, pl_dtype t, const void *x, void *y,
                                       int64_t outer, int64_t r, int64_t inner, int log) {
+    if (t == PL_FLOAT64)
+        return pl__softmax_f64(s, x, y, outer, r, inner, log);
     return PL__CU_FLOAT_DISPATCH(t, pl__softmax_launch, s, x, y, outer, r, inner, log);
 }
 
@@ -730,5 +841,68 @@ __global__ void pl__k_spin(long long cycles) {
 
 extern "C" cudaError_t pl__cu_spin(cudaStream_t s, long long cycles) {
     pl__k_spin<<<1, 1, 0, s>>>(cycles);
+    return cudaGetLastError();
+}
+
+/* ---- window crop (ConvTranspose's asymmetric or negative padding) -------------------------- */
+
+/* Moves whole elements of E bytes (the bits of any float type; zero bits are +0). */
+template <typename E>
+__global__ void pl__k_crop3(const E *__restrict__ z, E *__restrict__ y, int64_t total,
+                            pl__cu_crop_geom c) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t o2 = i % c.out[2], t = i / c.out[2];
+        int64_t o1 = t % c.out[1];
+        t /= c.out[1];
+        int64_t o0 = t % c.out[0], plane = t / c.out[0];
+        int64_t f0 = o0 + c.off[0], f1 = o1 + c.off[1], f2 = o2 + c.off[2];
+        E v = 0;
+        if (f0 >= 0 && f0 < c.in[0] && f1 >= 0 && f1 < c.in[1] && f2 >= 0 && f2 < c.in[2])
+            v = z[((plane * c.in[0] + f0) * c.in[1] + f1) * c.in[2] + f2];
+        y[i] = v;
+    }
+}
+
+extern "C" cudaError_t pl__cu_crop(cudaStream_t s, size_t es, const void *z, void *y,
+                                   int64_t planes, const pl__cu_crop_geom *c) {
+    int64_t total = planes * c->out[0] * c->out[1] * c->out[2];
+    if (total <= 0)
+        return cudaSuccess;
+    for (int i = 0; i < 3; i++)
+        if (c->out[i] < 1 || c->in[i] < 1)
+            return cudaErrorInvalidValue;
+    unsigned g = grid_for(total, 256, 4);
+    switch (es) {
+    case 2: pl__k_crop3<uint16_t><<<g, 256, 0, s>>>((const uint16_t *)z, (uint16_t *)y, total, *c);
+        break;
+    case 4: pl__k_crop3<uint32_t><<<g, 256, 0, s>>>((const uint32_t *)z, (uint32_t *)y, total, *c);
+        break;
+    case 8: pl__k_crop3<uint64_t><<<g, 256, 0, s>>>((const uint64_t *)z, (uint64_t *)y, total, *c);
+        break;
+    default: return cudaErrorInvalidValue;
+    }
+    return cudaGetLastError();
+}
+
+/* ---- Gemm's C term in float64 --------------------------------------------------------------- */
+
+__global__ void pl__k_gemm_c_f64(double *y, int64_t m, int64_t n, const double *__restrict__ c,
+                                 int64_t cm, int64_t cn, double beta) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < m * n;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t r = i / n, col = i - r * n;
+        y[i] = beta * c[(cm == 1 ? 0 : r) * cn + (cn == 1 ? 0 : col)];
+    }
+}
+
+extern "C" cudaError_t pl__cu_gemm_c_f64(cudaStream_t s, void *y, int64_t m, int64_t n,
+                                         const void *c, int64_t cm, int64_t cn, double beta) {
+    if (m * n <= 0)
+        return cudaSuccess;
+    if ((cm != 1 && cm != m) || (cn != 1 && cn != n))
+        return cudaErrorInvalidValue;
+    pl__k_gemm_c_f64<<<grid_for(m * n, 256, 4), 256, 0, s>>>((double *)y, m, n,
+                                                             (const double *)c, cm, cn, beta);
     return cudaGetLastError();
 }

@@ -1,7 +1,8 @@
 /*
  * cuda-nn.cuh - launchers of the nn device code (cuda-nn.cu): depthwise convolution, pooling,
  * batch and layer normalization, softmax, and reductions. Float storage (float32 or float16);
- * every accumulation is in float32. C linkage, plain structs.
+ * every accumulation is in float32, except the float64 softmax and Gemm C term, which stay in
+ * float64. Also the crop copy of ConvTranspose. C linkage, plain structs.
  */
 #ifndef PL_CUDA_NN_CUH
 #define PL_CUDA_NN_CUH
@@ -44,7 +45,8 @@ cudaError_t pl__cu_batchnorm(cudaStream_t s, pl_dtype t, const void *x, void *y,
                              const void *var, pl_dtype pt, float eps, int64_t n, int64_t c,
                              int64_t sp, int act, float alpha, float beta);
 
-/* Softmax / LogSoftmax of [outer, r, inner] along r. */
+/* Softmax / LogSoftmax of [outer, r, inner] along r; float32/float16 accumulate in float32,
+ * float64 in float64. */
 cudaError_t pl__cu_softmax(cudaStream_t s, pl_dtype t, const void *x, void *y, int64_t outer,
                            int64_t r, int64_t inner, int log);
 
@@ -76,6 +78,21 @@ cudaError_t pl__cu_spin(cudaStream_t s, long long cycles);
 /* GlobalAveragePool / GlobalMaxPool of [N, sp, C] (channels-last) into [N, C]. */
 cudaError_t pl__cu_global_pool_nhwc(cudaStream_t s, pl_dtype t, const void *x, void *y, int64_t n,
                                     int64_t c, int64_t sp, int is_max);
+
+/* A crop (or zero-padding) copy of 3-D planes: y[p, o0, o1, o2] = z[p, o0 + off0, o1 + off1,
+ * o2 + off2] where that lies inside z's in[] extents, else 0 (ConvTranspose's full output cut to
+ * its pads; negative offsets pad at the start). */
+typedef struct pl__cu_crop_geom {
+    int64_t in[3], out[3], off[3];
+} pl__cu_crop_geom;
+/* es: element bytes (2, 4 or 8: the bits are moved, whatever the float type). */
+cudaError_t pl__cu_crop(cudaStream_t s, size_t es, const void *z, void *y, int64_t planes,
+                        const pl__cu_crop_geom *c);
+
+/* Gemm's C term in float64: y[i, j] = beta * C broadcast from [cm, cn] (cm in {1, m}, cn in
+ * {1, n}). */
+cudaError_t pl__cu_gemm_c_f64(cudaStream_t s, void *y, int64_t m, int64_t n, const void *c,
+                              int64_t cm, int64_t cn, double beta);
 
 #ifdef __cplusplus
 }

@@ -540,8 +540,9 @@ static pl_status pl__ln_run(const pl__kernel_args *a) {
 /* ---- Softmax / LogSoftmax ---- */
 
 static bool pl__softmax_supports(const pl__kernel_args *a) {
-    if (!pl__cuda_flt(a->in[0].dtype))
-        return pl__decline(a, "float32/float16 only");
+    /* float64 has its own kernels that accumulate in double (cuda-nn.cu) */
+    if (!pl__cuda_flt(a->in[0].dtype) && a->in[0].dtype != PL_FLOAT64)
+        return pl__decline(a, "float32, float16 or float64 only");
     return pl__small(a);
 }
 

@@ -254,9 +254,18 @@ static pl_status pl__fuse_activation(pl_network *net, int li) {
     return PL_OK;
 }
 
+/* Whether every input of l is produced before layer index li. */
+static bool pl__layer_inputs_before(const pl_network *net, const pl__layer *l, int li) {
+    for (int k = 0; k < l->nin; k++)
+        if (l->in[k] >= 0 && net->tensors[l->in[k]].kind == PL__TENSOR_ACT &&
+            net->tensors[l->in[k]].producer >= li)
+            return false;
+    return true;
+}
+
 static pl_status pl__fuse_residual(pl_network *net, int li) {
     pl__layer *conv = &net->layers[li], *add;
-    int ai = pl__sole_consumer(net, conv->out[0]);
+    int ai = pl__sole_consumer(net, conv->out[0]), p;
     int32_t other;
     if (ai < 0 || conv->nin > 3 || pl__attrs_find(&conv->attrs, "activation"))
         return PL_OK;
@@ -266,15 +275,27 @@ static pl_status pl__fuse_residual(pl_network *net, int li) {
     other = add->in[0] == conv->out[0] ? add->in[1] : add->in[0];
     if (other == conv->out[0] || other < 0)
         return PL_OK;
-    /* the residual must exist before the conv runs (layers stay in topological order); in a
-     * ResNet block whose shortcut conv comes later, the later conv takes the fusion instead */
-    if (net->tensors[other].producer >= li)
-        return PL_OK;
     if (!pl__same_shape(&net->tensors[other], &net->tensors[add->out[0]]) ||
         !pl__same_shape(&net->tensors[conv->out[0]], &net->tensors[add->out[0]]))
         return PL_OK;
     if (net->tensors[other].dtype != PL_FLOAT32)
         return PL_OK;
+    /* the residual must exist before the conv runs (layers stay in topological order). In a
+     * ResNet block the shortcut conv often comes after the main path's last conv: when the
+     * shortcut's inputs all exist before this conv, it moves up and this conv (the long
+     * branch) takes the fusion, so that the shortcut stays independent of the main path and
+     * can run beside it on another stream (src/runtime/lanes.c) */
+    p = net->tensors[other].producer;
+    if (p >= li) {
+        if (net->layers[p].dead || !pl__layer_inputs_before(net, &net->layers[p], li))
+            return PL_OK;
+        pl__network_move_layer(net, p, li);
+        if (ai < p)
+            ai++; /* the Add comes after the conv; it shifted up when it was before p */
+        li++;
+        conv = &net->layers[li];
+        add = &net->layers[ai];
+    }
     {
         int32_t *ni = realloc(conv->in, sizeof(int32_t) * 4);
         if (!ni)

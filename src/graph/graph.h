@@ -81,6 +81,10 @@ int pl__network_consumers(const pl_network *net, int32_t t);
 /* Inserts a Cast of layer li's input `slot` to dtype `to` just before layer li (later layers
  * shift by one; producers are renumbered). */
 pl_status pl__network_insert_cast(pl_network *net, int li, int slot, pl_dtype to);
+/* Moves layer `from` to index `to` (to < from), shifting layers to..from-1 up by one and
+ * renumbering producers. The caller guarantees the order stays topological: every input of the
+ * moved layer is produced before index `to`. */
+void pl__network_move_layer(pl_network *net, int from, int to);
 void pl__layer_release(pl__layer *l);
 void pl__tensor_release(pl__tensor *t);
 /* Tensor id by name, or -1. */

@@ -8,8 +8,7 @@
 #include "graph/infer.h"
 #include "plugin/plugin-host.h"
 
-/* Ops that read only their input's dims, never its values. */
-static bool pl__dims_only(const pl__layer *l) {
+bool pl__layer_dims_only(const pl__layer *l) {
     return l->def && (strcmp(l->op, "Shape") == 0 || strcmp(l->op, "Size") == 0);
 }
 
@@ -28,7 +27,7 @@ bool *pl__value_needed(const pl_network *net) {
     for (int i = net->nlayers - 1; i >= 0; i--) {
         const pl__layer *l = &net->layers[i];
         bool any = false;
-        if (l->dead || pl__dims_only(l))
+        if (l->dead || pl__layer_dims_only(l))
             continue;
         for (int k = 0; k < l->nout; k++)
             any |= need[l->out[k]];
@@ -165,7 +164,7 @@ pl_status pl__shape_pass_run(const pl_network *net, const int64_t *const *input_
                 s = pl__fail(PL_ERR_INTERNAL, "node '%s': input %d has no shape yet", pl__layer_label(l), k);
                 goto done;
             }
-            if (pl__dims_only(l) && k == 0) {
+            if (pl__layer_dims_only(l) && k == 0) {
                 if (static_dims && !static_dims[l->in[k]])
                     can_fold = false;
             } else {

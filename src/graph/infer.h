@@ -17,6 +17,8 @@ typedef struct pl__shape_pass {
     bool *folded;      /* evaluated because every input was known (fold candidates) */
 } pl__shape_pass;
 
+/* Whether the layer reads only its input's dims, never its values (Shape, Size). */
+bool pl__layer_dims_only(const pl__layer *l);
 /* Marks tensors whose values some layer's shape inference reads (the closure of value inputs).
  * Returns a calloc'ed array of ntensors flags. */
 bool *pl__value_needed(const pl_network *net);

@@ -495,6 +495,16 @@ pl_status pl__network_compact(pl_network *net) {
     return PL_OK;
 }
 
+void pl__network_move_layer(pl_network *net, int from, int to) {
+    pl__layer moved = net->layers[from];
+    memmove(&net->layers[to + 1], &net->layers[to], sizeof(pl__layer) * (size_t)(from - to));
+    net->layers[to] = moved;
+    for (int li = to; li <= from; li++)
+        for (int k = 0; k < net->layers[li].nout; k++)
+            if (net->layers[li].out[k] >= 0)
+                net->tensors[net->layers[li].out[k]].producer = li;
+}
+
 pl_status pl__network_insert_cast(pl_network *net, int li, int slot, pl_dtype to) {
     pl__layer *l, *c;
     int32_t src, t;

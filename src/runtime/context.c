@@ -384,6 +384,11 @@ static pl_status pl__run_layer(pl_context *c, int li) {
         memset(&inf_in[k], 0, sizeof(inf_in[k]));
         if (t < 0)
             continue;
+        if (host && pl__layer_dims_only(l)) { /* Shape, Size: dims only, no copy */
+            in[k] = inf_in[k] = c->views[t];
+            in[k].data = inf_in[k].data = NULL;
+            continue;
+        }
         if (host || (vi >> k & 1)) {
             if ((s = pl__ensure_host(c, t)))
                 return s;
@@ -524,17 +529,23 @@ static pl_status pl__run_layers(pl_context *c) {
     return s ? s : js;
 }
 
+/* Whether a whole execution can be captured once per input shapes and replayed: every layer on
+ * the device, except host layers computing shapes from the input shapes alone (run while
+ * capturing, their values baked into the graph, which the capture key ties to the shapes);
+ * no data-dependent shapes; no value read back from the device (that would sync inside the
+ * capture). */
 static bool pl__capturable(const pl_engine *e) {
     if (!e->backend->capture_begin || e->backend->host_memory)
         return false;
     for (int li = 0; li < e->net->nlayers; li++) {
         const pl__layer *l = &e->net->layers[li];
         uint32_t vi = pl__layer_value_inputs(l);
-        if (e->on_host[li] || pl__layer_data_dependent(l))
+        if (pl__layer_data_dependent(l))
             return false;
-        /* a value input read back from the device would sync inside the capture */
+        if (e->on_host[li] && !pl__host_layer_pure(e, li))
+            return false;
         for (int k = 0; k < l->nin; k++)
-            if ((vi >> k & 1) && l->in[k] >= 0 && e->net->tensors[l->in[k]].kind != PL__TENSOR_CONST)
+            if ((vi >> k & 1) && l->in[k] >= 0 && !e->shape_pure[l->in[k]])
                 return false;
     }
     return true;
@@ -619,12 +630,16 @@ pl_status pl__context_execute(pl_context *c) {
             s = b->replay(c->bctx);
             if (s)
                 return s;
-            /* the key holds the input shapes: every tensor has the shape it had at capture */
+            /* the key holds the input shapes: every tensor has the shape it had at capture,
+             * and host layers' outputs (shapes) still hold what they computed then */
             for (int li = 0; li < net->nlayers; li++)
                 for (int k = 0; k < net->layers[li].nout; k++) {
                     int32_t t = net->layers[li].out[k];
-                    c->views[t] = c->captured_views[t];
-                    c->dev_fresh[t] = true;
+                    const pl__captured *cv = &c->captured_views[t];
+                    c->views[t] = cv->dev;
+                    c->host_views[t] = cv->host;
+                    c->dev_fresh[t] = cv->dev_fresh;
+                    c->host_fresh[t] = cv->host_fresh;
                 }
             goto outputs;
         }
@@ -635,9 +650,14 @@ pl_status pl__context_execute(pl_context *c) {
             if (ok) {
                 pl_status cs = b->capture_end(c->bctx);
                 if (!s && !cs && !c->captured_views)
-                    c->captured_views = malloc(sizeof(pl__tview) * ((size_t)net->ntensors + 1));
+                    c->captured_views = malloc(sizeof(pl__captured) * ((size_t)net->ntensors + 1));
                 if (!s && !cs && c->captured_views) {
-                    memcpy(c->captured_views, c->views, sizeof(pl__tview) * (size_t)net->ntensors);
+                    for (int t = 0; t < net->ntensors; t++) {
+                        c->captured_views[t].dev = c->views[t];
+                        c->captured_views[t].host = c->host_views[t];
+                        c->captured_views[t].dev_fresh = c->dev_fresh[t];
+                        c->captured_views[t].host_fresh = c->host_fresh[t];
+                    }
                     c->captured = true;
                     s = b->replay(c->bctx);
                 } else {

@@ -65,10 +65,32 @@ void pl_engine_free(pl_engine *e) {
     free(e->on_host);
     pl__lanes_free(&e->lanes);
     free(e->value_needed);
+    free(e->shape_pure);
     free(e->last_use);
     free(e->const_dev);
     free(e->io);
     free(e);
+}
+
+static bool *pl__shape_pure(const pl_engine *e) {
+    const pl_network *net = e->net;
+    bool *pure = calloc((size_t)net->ntensors + 1, 1);
+    if (!pure)
+        return NULL;
+    for (int t = 0; t < net->ntensors; t++)
+        pure[t] = net->tensors[t].kind == PL__TENSOR_CONST;
+    for (int li = 0; li < net->nlayers; li++) {
+        const pl__layer *l = &net->layers[li];
+        bool p = pl__layer_dims_only(l);
+        if (!p && e->on_host[li] == PL__HOST_SHAPE) {
+            p = true;
+            for (int k = 0; k < l->nin; k++)
+                p &= l->in[k] < 0 || pure[l->in[k]];
+        }
+        for (int k = 0; k < l->nout; k++)
+            pure[l->out[k]] = p;
+    }
+    return pure;
 }
 
 pl_status pl__engine_create(pl__plan *plan, bool owns_plan, pl_engine **out) {
@@ -137,7 +159,8 @@ pl_status pl__engine_create(pl__plan *plan, bool owns_plan, pl_engine **out) {
             k = pl__kernel_for(l, &pl__cpu_backend);
             /* a layer whose outputs only feed shapes runs on the host by design, not for want
              * of a device kernel */
-            e->on_host[li] = shape_only ? PL__HOST_SHAPE : PL__HOST_FALLBACK;
+            e->on_host[li] = shape_only || pl__layer_dims_only(l) ? PL__HOST_SHAPE
+                                                                  : PL__HOST_FALLBACK;
             if (k && k->supports && !k->supports(&a))
                 k = NULL;
         }
@@ -180,6 +203,10 @@ pl_status pl__engine_create(pl__plan *plan, bool owns_plan, pl_engine **out) {
             if ((s = e->backend->sync(e->backend_ctx)))
                 goto fail;
         }
+    }
+    if (!(e->shape_pure = pl__shape_pure(e))) {
+        s = pl__fail(PL_ERR_NOMEM, "out of memory");
+        goto fail;
     }
     {
         const char *streams = pl__plan_meta(plan, "streams");

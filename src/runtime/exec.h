@@ -44,6 +44,10 @@ struct pl_engine {
     const pl__kernel_def **kernels; /* per layer: on the backend, or CPU for host layers */
     uint8_t *on_host;        /* per layer: runs on the CPU in a device engine, and why */
     bool *value_needed;      /* per tensor */
+    /* per tensor: its values are a function of the input shapes alone (constants, outputs of
+     * dims-only layers such as Shape, and host layers computing only from those), so a CUDA
+     * graph captured for given input shapes may bake them in */
+    bool *shape_pure;
     int *last_use;           /* per tensor: index of the last layer reading it */
     void **const_dev;        /* per tensor: device copy of constants (device engines) */
     void *const_block;       /* one device allocation holding every constant */
@@ -74,6 +78,12 @@ typedef int (*pl__tactic_chooser)(void *user, const pl__layer *l, const pl__kern
                                   const pl__kernel_args *args,
                                   double (*time_tactic)(void *ctx, int tactic), void *time_ctx);
 
+/* A tensor's views and freshness at the end of a captured execution (restored on replay). */
+typedef struct pl__captured {
+    pl__tview dev, host;
+    bool dev_fresh, host_fresh;
+} pl__captured;
+
 struct pl_context {
     pl_engine *engine;
     void *bctx;              /* device backend state */
@@ -92,7 +102,7 @@ struct pl_context {
     uint64_t capture_key;    /* shapes and bindings the capture was taken with */
     pl__tactic_chooser chooser;
     void *chooser_user;
-    pl__tview *captured_views; /* views as they were when the graph was captured */
+    pl__captured *captured_views; /* per tensor, as it was when the graph was captured */
     bool lanes_on;           /* this execution spreads layers over the engine's lanes */
     void **state;            /* per layer: the kernel's per-context state (state_create) */
     bool *state_made;
@@ -111,6 +121,18 @@ static inline size_t pl__workspace_stride(const pl_engine *e) {
 }
 static inline size_t pl__workspace_total(const pl_engine *e) {
     return e->lanes.n > 1 ? pl__workspace_stride(e) * (size_t)e->lanes.n : e->mp.workspace;
+}
+
+/* Whether host layer li of a device engine computes shapes from the input shapes alone: it
+ * touches no device memory and its results are fixed by the input shapes. */
+static inline bool pl__host_layer_pure(const pl_engine *e, int li) {
+    const pl__layer *l = &e->net->layers[li];
+    if (e->on_host[li] != PL__HOST_SHAPE)
+        return false;
+    for (int k = 0; k < l->nout; k++)
+        if (!e->shape_pure[l->out[k]])
+            return false;
+    return true;
 }
 
 /* Events a context with lanes needs: one per layer, the fork, one join per extra lane. */

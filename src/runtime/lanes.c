@@ -17,7 +17,8 @@
  * index at which its bytes may still be touched. Another tensor may take those bytes only from
  * a later producer, which then provably starts after every access.
  *
- * Lanes are used only when every layer runs on the device and none has a data-dependent output
+ * Lanes are used only when every layer runs on the device (or on the host computing shapes from
+ * the input shapes alone: those touch no device memory) and none has a data-dependent output
  * shape (those synchronise with the host mid-run); engines larger than PL__LANES_MAX_LAYERS
  * stay on one lane (the bitsets grow with the square of the layer count).
  */
@@ -64,7 +65,8 @@ static bool pl__lanes_eligible(const pl_engine *e, int max_lanes) {
         net->nlayers < 3 || net->nlayers > PL__LANES_MAX_LAYERS)
         return false;
     for (int li = 0; li < net->nlayers; li++)
-        if (e->on_host[li] || pl__layer_data_dependent(&net->layers[li]))
+        if ((e->on_host[li] && !pl__host_layer_pure(e, li)) ||
+            pl__layer_data_dependent(&net->layers[li]))
             return false;
     return true;
 }

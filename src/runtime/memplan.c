@@ -129,7 +129,8 @@ pl_status pl__memplan_build(pl_engine *e) {
             if (t < 0 || net->tensors[t].kind == PL__TENSOR_CONST || host_mem)
                 continue;
             if (h) {
-                need_host[t] = true;
+                if (!pl__layer_dims_only(l)) /* Shape and Size read dims, not bytes */
+                    need_host[t] = true;
             } else {
                 /* a device layer reads its inputs on the device; value inputs are read on the
                  * host too (shape inference, host_in) */

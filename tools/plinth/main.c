@@ -602,7 +602,7 @@ static int pl_cmd_inspect(int argc, char **argv) {
     pl_cli_opts o;
     pl_engine *e = NULL;
     int rc;
-    static const char *keys[] = {"producer", "device", "precision", "build_ms", NULL};
+    static const char *keys[] = {"producer", "device", "precision", "streams", "build_ms", NULL};
     if ((rc = pl_cli_parse(argc, argv, &o)))
         return rc;
     if ((rc = pl_cli_load_plugins(&o)) || (rc = pl_cli_open_engine(&o, &e)))
