@@ -64,6 +64,13 @@ typedef struct pl__backend {
     void (*set_stream)(void *bctx, void *stream);
     /* Milliseconds between two points of the backend's timeline (CPU: wall clock). */
     double (*now_ms)(void *bctx);
+    /* Optional: device time of the work queued between phase 0 and phase 1, for tactic timing.
+     * Phase 0 queues a device-side delay longer than the host needs to enqueue one run of a
+     * layer, then marks the start; phase 1 marks the stop, waits, and returns the milliseconds
+     * between the marks: GPU time alone, without the host's launch cost (which a replayed CUDA
+     * graph does not pay) and without the delay's own length (which varies with the clock).
+     * Negative on failure. */
+    double (*time_region)(void *bctx, int phase);
     const pl__kernel_def *(*find_kernel)(const char *op);
     /* Optional backend-specific graph pass at build, after the generic passes and shape ranges
      * (precision and layout choices). */

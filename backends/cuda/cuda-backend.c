@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "backends/cuda/cuda-ew.cuh"
+#include "backends/cuda/cuda-nn.cuh"
 #include "backends/cuda/cuda-internal.h"
 
 /* ---- errors ---- */
@@ -126,6 +127,10 @@ static void pl__cuda_destroy(void *bctx) {
     }
     if (c->lt)
         cublasLtDestroy(c->lt);
+    if (c->tr_start)
+        cudaEventDestroy(c->tr_start);
+    if (c->tr_stop)
+        cudaEventDestroy(c->tr_stop);
     if (c->ev_ref)
         cudaEventDestroy(c->ev_ref);
     if (c->ev_now)
@@ -401,6 +406,35 @@ static double pl__cuda_now_ms(void *bctx) {
     return c->base_ms + ms;
 }
 
+/* ~0.3 ms of SM clock: longer than the host needs to enqueue one layer, cuDNN's host-side
+ * planning of a fused call included. */
+#define PL__SPIN_CYCLES 600000LL
+
+static double pl__cuda_time_region(void *bctx, int phase) {
+    pl__cuda_ctx *c = bctx;
+    float ms = 0.f;
+    if (!c->tr_start && (cudaEventCreate(&c->tr_start) != cudaSuccess ||
+                         cudaEventCreate(&c->tr_stop) != cudaSuccess)) {
+        (void)cudaGetLastError();
+        return -1;
+    }
+    if (phase == 0) {
+        if (pl__cu_spin(c->stream, PL__SPIN_CYCLES) != cudaSuccess ||
+            cudaEventRecord(c->tr_start, c->stream) != cudaSuccess) {
+            (void)cudaGetLastError();
+            return -1;
+        }
+        return 0;
+    }
+    if (cudaEventRecord(c->tr_stop, c->stream) != cudaSuccess ||
+        cudaEventSynchronize(c->tr_stop) != cudaSuccess ||
+        cudaEventElapsedTime(&ms, c->tr_start, c->tr_stop) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return -1;
+    }
+    return ms;
+}
+
 static pl_status pl__cuda_capture_begin(void *bctx) {
     pl__cuda_ctx *c = bctx;
     pl_status s;
@@ -664,6 +698,7 @@ const pl__backend pl__cuda_backend = {
     .sync = pl__cuda_sync,
     .set_stream = pl__cuda_set_stream,
     .now_ms = pl__cuda_now_ms,
+    .time_region = pl__cuda_time_region,
     .find_kernel = pl__cuda_find_kernel,
     .optimize = pl__cuda_optimize,
     .capture_begin = pl__cuda_capture_begin,

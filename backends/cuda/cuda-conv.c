@@ -367,14 +367,6 @@ static pl_status pl__conv_run(const pl__kernel_args *a) {
         return s;
     if (pl__tview_numel(&a->out[0]) == 0)
         return PL_OK;
-    /* Tactic timing (the layer has no kernel yet) measures between two GPU events around run(),
-     * so a tactic's host-side cost (cuDNN's fused call plans on the host) would count as if it
-     * were GPU time, and a built engine replays a CUDA graph where host cost is gone: at batch 1
-     * that chose CUDA-core implicit GEMM over tensor-core kernels 3x faster on the GPU. A GPU
-     * delay first, longer than any enqueue, makes every tactic's measurement delay + GPU time. */
-    if (a->layer->kernel == NULL && (c = pl__cuda_ctx_of(a)) != NULL &&
-        (s = PL__CU(a, pl__cu_spin(c->stream, 600000))))
-        return s;
     if (a->tactic == PL__TAC_DW)
         return pl__conv_depthwise(a, &p);
     if (a->tactic < 0 || a->tactic > PL__TAC_DW)

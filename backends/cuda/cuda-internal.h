@@ -48,6 +48,7 @@ typedef struct pl__cuda_ctx {
     /* timeline for now_ms: GPU events against a reference, re-based before float ms lose
      * precision */
     cudaEvent_t ev_ref, ev_now;
+    cudaEvent_t tr_start, tr_stop; /* time_region's marks, created on first use */
     double base_ms;
     /* host scratch for reading small value inputs (Slice starts, Resize scales) */
     void *host;
