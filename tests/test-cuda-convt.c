@@ -24,26 +24,7 @@
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
 
-#define NEED_GPU()                                                                                 \
-    do {                                                                                           \
-        if (!pl_test_have_cuda(__func__))                                                          \
-            return;                                                                                \
-    } while (0)
-
 static uint64_t seed_counter = 1;
-
-static pl_tensor cst_f(pl_network *net, int rank, const int64_t *dims, float lo, float hi) {
-    int64_t n = 1;
-    float *v;
-    pl_tensor t = PL_NO_TENSOR;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    v = malloc(sizeof(float) * (size_t)(n + 1));
-    pl_test_fill_uniform(v, n, lo, hi, 500 + seed_counter++);
-    PL_CHECK_OK(pl_network_add_constant(net, NULL, PL_FLOAT32, rank, dims, v, &t));
-    free(v);
-    return t;
-}
 
 /* One layer `op` over the network inputs (and optional constant weights) compared GPU vs CPU. */
 typedef struct tcase {
@@ -58,61 +39,26 @@ typedef struct tcase {
     int nat;
 } tcase;
 
+/* float32 outputs within *arg (relative L2). */
+static int close_output(const char *what, const pl_tc_out *gpu, const pl_tc_out *cpu, int k,
+                        const void *arg) {
+    return pl_tc_close(what, gpu->v[k], cpu->v[k], cpu->count[k], *(const double *)arg);
+}
+
 static void check(const tcase *tc, bool fp16) {
-    pl_network *net = NULL;
-    pl_tc_in in[4];
-    pl_tensor ids[6], o = PL_NO_TENSOR;
-    pl_tc_out cpu, gpu;
-    int host = 0, n = 0;
-    char host_ops[256], label[160];
+    pl_tc_case l = {.op = tc->op, .nat = tc->nat};
+    double tol = fp16 ? TOL16 : TOL32;
+    char label[160];
     snprintf(label, sizeof(label), "%s%s", tc->what, fp16 ? " (fp16)" : "");
-    printf("  case %s\n", label);
-    fflush(stdout);
-    PL_CHECK_OK(pl_network_create(&net));
-    for (int i = 0; i < tc->nin; i++) {
-        char *name = malloc(16);
-        int64_t cnt = 1;
-        snprintf(name, 16, "in%d", i);
-        in[i].name = name;
-        in[i].dtype = PL_FLOAT32;
-        in[i].rank = tc->rank[i];
-        for (int d = 0; d < tc->rank[i]; d++) {
-            in[i].dims[d] = tc->dims[i][d];
-            cnt *= tc->dims[i][d];
-        }
-        in[i].data = malloc(sizeof(float) * (size_t)(cnt + 1));
-        pl_test_fill_uniform(in[i].data, cnt, -1, 1, 77 + seed_counter++);
-        PL_CHECK_OK(pl_network_add_input(net, name, PL_FLOAT32, in[i].rank, in[i].dims, NULL,
-                                         &ids[n++]));
-    }
+    memcpy(l.at, tc->at, sizeof(pl_attr) * (size_t)tc->nat);
+    for (int i = 0; i < tc->nin; i++)
+        pl_tc_f32(&l, PL_TC_INPUT, tc->rank[i], tc->dims[i], -1, 1, 77 + seed_counter++);
     if (tc->wrank)
-        ids[n++] = cst_f(net, tc->wrank, tc->wdims, -0.4f, 0.4f);
+        pl_tc_f32(&l, PL_TC_CONST, tc->wrank, tc->wdims, -0.4f, 0.4f, 500 + seed_counter++);
     if (tc->bias)
-        ids[n++] = cst_f(net, 1, D(tc->bias), -1, 1);
-    PL_CHECK_OK(pl_network_add_layer(net, tc->op, NULL, ids, n, tc->at, tc->nat, 1, NULL, &o));
-    PL_CHECK_OK(pl_network_mark_output(net, o));
-    if (pl_tc_run(net, PL_DEVICE_CPU, false, tc->nin, in, 1, &cpu, NULL, NULL, 0)) {
-        if (pl_tc_run(net, PL_DEVICE_CUDA, fp16, tc->nin, in, 3, &gpu, &host, host_ops,
-                      sizeof(host_ops))) {
-            PL_CHECK(gpu.n == cpu.n);
-            for (int k = 0; k < gpu.n && k < cpu.n; k++) {
-                PL_CHECK(gpu.count[k] == cpu.count[k]);
-                if (gpu.count[k] == cpu.count[k])
-                    PL_CHECK(pl_tc_close(label, gpu.v[k], cpu.v[k], cpu.count[k],
-                                         fp16 ? TOL16 : TOL32));
-            }
-            if (host)
-                fprintf(stderr, "%s: %d layer(s) ran on the CPU: %s\n", label, host, host_ops);
-            PL_CHECK(host == 0);
-            pl_tc_out_free(&gpu);
-        }
-        pl_tc_out_free(&cpu);
-    }
-    for (int i = 0; i < tc->nin; i++) {
-        free((void *)in[i].name);
-        free(in[i].data);
-    }
-    pl_network_free(net);
+        pl_tc_f32(&l, PL_TC_CONST, 1, D(tc->bias), -1, 1, 500 + seed_counter++);
+    pl_tc_check(label, &l, fp16, close_output, &tol);
+    pl_tc_case_free(&l);
 }
 
 static void check_both(const tcase *tc) {
@@ -123,7 +69,7 @@ static void check_both(const tcase *tc) {
 /* ---- ConvTranspose ---- */
 
 static void test_convt(void) {
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     {
         tcase t = {"convt 3x3 bias", "ConvTranspose", 1, {4}, {{2, 8, 7, 9}}, 4, {8, 6, 3, 3},
                    6, NULL, 0};
@@ -164,26 +110,16 @@ static void test_convt(void) {
 /* A geometry cuDNN cannot express (end pad exceeding the begin pad by more than a stride) must
  * still run, on the CPU, with the CPU's result. */
 static void test_convt_declined(void) {
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     {
         int64_t p[4] = {0, 0, 2, 2};
-        pl_attr at[1] = {PL_ATTR_INTS("pads", p, 4)};
-        pl_network *net = NULL;
-        pl_tc_in in = {"in0", PL_FLOAT32, 4, {1, 2, 5, 5}, NULL};
-        pl_tensor ids[2], o = PL_NO_TENSOR;
+        pl_tc_case l = {.op = "ConvTranspose", .nat = 1, .at = {PL_ATTR_INTS("pads", p, 4)}};
         pl_tc_out cpu, gpu;
-        int host = 0;
-        char ops[256];
         printf("  case convt asymmetric pads (declined)\n");
-        in.data = malloc(sizeof(float) * 50);
-        pl_test_fill_uniform(in.data, 50, -1, 1, 4242);
-        PL_CHECK_OK(pl_network_create(&net));
-        PL_CHECK_OK(pl_network_add_input(net, "in0", PL_FLOAT32, 4, in.dims, NULL, &ids[0]));
-        ids[1] = cst_f(net, 4, D(2, 3, 3, 3), -0.5f, 0.5f);
-        PL_CHECK_OK(pl_network_add_layer(net, "ConvTranspose", NULL, ids, 2, at, 1, 1, NULL, &o));
-        PL_CHECK_OK(pl_network_mark_output(net, o));
-        if (pl_tc_run(net, PL_DEVICE_CPU, false, 1, &in, 1, &cpu, NULL, NULL, 0)) {
-            if (pl_tc_run(net, PL_DEVICE_CUDA, false, 1, &in, 2, &gpu, &host, ops, sizeof(ops))) {
+        pl_tc_f32(&l, PL_TC_INPUT, 4, D(1, 2, 5, 5), -1, 1, 4242);
+        pl_tc_f32(&l, PL_TC_CONST, 4, D(2, 3, 3, 3), -0.5f, 0.5f, 500 + seed_counter++);
+        if (pl_tc_run_case(&l, PL_DEVICE_CPU, false, 1, &cpu)) {
+            if (pl_tc_run_case(&l, PL_DEVICE_CUDA, false, 2, &gpu)) {
                 PL_CHECK(gpu.n == 1 && gpu.count[0] == cpu.count[0]);
                 if (gpu.n == 1 && gpu.count[0] == cpu.count[0])
                     PL_CHECK(pl_tc_close("declined convt", gpu.v[0], cpu.v[0], cpu.count[0],
@@ -192,8 +128,7 @@ static void test_convt_declined(void) {
             }
             pl_tc_out_free(&cpu);
         }
-        free(in.data);
-        pl_network_free(net);
+        pl_tc_case_free(&l);
     }
 }
 
@@ -210,7 +145,7 @@ static void ein(const char *eq, int nin, const int *rank, const int64_t dims[][P
 }
 
 static void test_einsum(void) {
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     {
         int r[2] = {3, 3};
         int64_t d[2][PL_MAX_RANK] = {{3, 5, 7}, {3, 7, 4}};
@@ -304,7 +239,7 @@ done:
 static void test_copy(void) {
     const pl__backend *cu;
     void *bctx = NULL;
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     cu = pl__backend_get(PL_DEVICE_CUDA);
     PL_CHECK(cu != NULL);
     if (!cu)

@@ -21,25 +21,7 @@
 static uint64_t seeds = 1;
 
 static pl_tensor cst(pl_network *net, int rank, const int64_t *dims, float lo, float hi) {
-    int64_t n = 1;
-    float *v;
-    pl_tensor t = PL_NO_TENSOR;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    v = malloc(sizeof(float) * (size_t)n);
-    pl_test_fill_uniform(v, n, lo, hi, 500 + seeds++);
-    PL_CHECK_OK(pl_network_add_constant(net, NULL, PL_FLOAT32, rank, dims, v, &t));
-    free(v);
-    return t;
-}
-
-static pl_tensor layer(pl_network *net, const char *op, const pl_tensor *in, int nin,
-                       const pl_attr *at, int nat, const char *out_name) {
-    pl_tensor o = PL_NO_TENSOR;
-    const char *names[1] = {out_name};
-    PL_CHECK_OK(pl_network_add_layer(net, op, NULL, in, nin, at, nat, 1, out_name ? names : NULL,
-                                     &o));
-    return o;
+    return pl_tc_cst(net, rank, dims, lo, hi, 500 + seeds++);
 }
 
 static pl_tensor conv_bn(pl_network *net, pl_tensor x, int64_t cin, int64_t cout, int64_t k,
@@ -49,11 +31,11 @@ static pl_tensor conv_bn(pl_network *net, pl_tensor x, int64_t cin, int64_t cout
     float bound = 1.f / sqrtf((float)(cin * k * k));
     pl_tensor ci[3] = {x, cst(net, 4, D(cout, cin, k, k), -bound, bound),
                        cst(net, 1, D(cout), -0.1f, 0.1f)};
-    pl_tensor c = layer(net, "Conv", ci, 3, at, 2, NULL);
+    pl_tensor c = pl_tc_op(net, "Conv", ci, 3, at, 2, NULL);
     pl_tensor bi[5] = {c, cst(net, 1, D(cout), 0.8f, 1.2f), cst(net, 1, D(cout), -0.1f, 0.1f),
                        cst(net, 1, D(cout), -0.1f, 0.1f), cst(net, 1, D(cout), 0.5f, 1.5f)};
-    pl_tensor b = layer(net, "BatchNormalization", bi, 5, NULL, 0, NULL);
-    return relu ? layer(net, "Relu", &b, 1, NULL, 0, NULL) : b;
+    pl_tensor b = pl_tc_op(net, "BatchNormalization", bi, 5, NULL, 0, NULL);
+    return relu ? pl_tc_op(net, "Relu", &b, 1, NULL, 0, NULL) : b;
 }
 
 static pl_network *make_net(void) {
@@ -66,21 +48,21 @@ static pl_network *make_net(void) {
     PL_CHECK_OK(pl_network_create(&net));
     PL_CHECK_OK(pl_network_add_input(net, "image", PL_FLOAT32, 4, D(-1, 3, 32, 32), dn, &x));
     h = conv_bn(net, x, 3, 16, 3, 1, true);
-    h = layer(net, "MaxPool", &h, 1, mp, 2, NULL);
+    h = pl_tc_op(net, "MaxPool", &h, 1, mp, 2, NULL);
     r = conv_bn(net, h, 16, 16, 3, 1, true);
     r = conv_bn(net, r, 16, 16, 3, 1, false);
     {
         pl_tensor ad[2] = {r, h};
-        s = layer(net, "Add", ad, 2, NULL, 0, NULL);
+        s = pl_tc_op(net, "Add", ad, 2, NULL, 0, NULL);
     }
-    s = layer(net, "Relu", &s, 1, NULL, 0, NULL);
+    s = pl_tc_op(net, "Relu", &s, 1, NULL, 0, NULL);
     s = conv_bn(net, s, 16, 32, 1, 2, true);
-    g = layer(net, "GlobalAveragePool", &s, 1, NULL, 0, NULL);
-    f = layer(net, "Flatten", &g, 1, NULL, 0, NULL);
+    g = pl_tc_op(net, "GlobalAveragePool", &s, 1, NULL, 0, NULL);
+    f = pl_tc_op(net, "Flatten", &g, 1, NULL, 0, NULL);
     {
         pl_tensor gi[3] = {f, cst(net, 2, D(10, 32), -0.3f, 0.3f), cst(net, 1, D(10), -0.1f, 0.1f)};
-        pl_tensor logits = layer(net, "Gemm", gi, 3, &tb, 1, "logits");
-        pl_tensor prob = layer(net, "Softmax", &logits, 1, NULL, 0, "prob");
+        pl_tensor logits = pl_tc_op(net, "Gemm", gi, 3, &tb, 1, "logits");
+        pl_tensor prob = pl_tc_op(net, "Softmax", &logits, 1, NULL, 0, "prob");
         PL_CHECK_OK(pl_network_mark_output(net, logits));
         PL_CHECK_OK(pl_network_mark_output(net, prob));
     }

@@ -20,137 +20,40 @@
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
 
-#define NEED_GPU()                                                                                 \
-    do {                                                                                           \
-        if (!pl_test_have_cuda(__func__))                                                          \
-            return;                                                                                \
-    } while (0)
-
-static uint64_t seed = 7;
-
-/* xorshift: a fixed sequence whatever the platform's rand() */
-static uint64_t rnd(void) {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
-
-static int64_t rnd_int(int64_t lo, int64_t hi) {
-    return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));
-}
-
-/* ---- inputs ---- */
-
-typedef struct spec {
-    int nin;
-    pl_tc_in in[4];
-} spec;
-
-static int64_t numel(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-static void *spec_add(spec *s, pl_dtype t, int rank, const int64_t *dims) {
-    pl_tc_in *x = &s->in[s->nin];
-    char *name = malloc(16);
-    snprintf(name, 16, "in%d", s->nin);
-    x->name = name;
-    x->dtype = t;
-    x->rank = rank;
-    memcpy(x->dims, dims, sizeof(int64_t) * (size_t)rank);
-    x->data = malloc(pl_tc_bytes(rank, dims, t) + 8);
-    s->nin++;
-    return x->data;
-}
-
-/* Floats in [-2, 2); with `steps` > 0 quantized to that many levels so that ties occur. */
-static void spec_float(spec *s, int rank, const int64_t *dims, int steps) {
-    float *v = spec_add(s, PL_FLOAT32, rank, dims);
-    pl_test_fill_uniform(v, numel(rank, dims), -2, 2, 100 + rnd() % 1000);
+/* Floats in [-2, 2) (the harness's filler, seeded from the sequence); with `steps` > 0 quantized
+ * to that many levels so that ties occur. */
+static void input_float(pl_tc_case *l, int rank, const int64_t *dims, int steps) {
+    float *v = pl_tc_f32(l, PL_TC_INPUT, rank, dims, -2, 2, 100 + pl_tc_rnd() % 1000)->data;
     if (steps > 0)
-        for (int64_t i = 0; i < numel(rank, dims); i++)
+        for (int64_t i = 0; i < pl_tc_numel(rank, dims); i++)
             v[i] = floorf(v[i] * (float)steps / 4) / (float)steps;
 }
 
-static void spec_index(spec *s, int rank, const int64_t *dims, int64_t lo, int64_t hi) {
-    int64_t *v = spec_add(s, PL_INT64, rank, dims);
-    for (int64_t i = 0; i < numel(rank, dims); i++)
-        v[i] = rnd_int(lo, hi);
-}
-
-static void spec_free(spec *s) {
-    for (int i = 0; i < s->nin; i++) {
-        free((void *)s->in[i].name);
-        free(s->in[i].data);
-    }
-    s->nin = 0;
+static void input_index(pl_tc_case *l, int rank, const int64_t *dims, int64_t lo, int64_t hi) {
+    pl_tc_ints(l, PL_TC_INPUT, PL_INT64, rank, dims, lo, hi);
 }
 
 /* ---- the check ---- */
 
-typedef struct layer_spec {
-    const char *op;
-    int nat;
-    pl_attr at[4];
-    int ncst;           /* constant inputs appended after the network inputs */
-    pl_dtype cst_t[2];
-    int cst_rank[2];
-    int64_t cst_dims[2][2];
-    const void *cst[2];
-    int nout;
-} layer_spec;
+/* float32 outputs within TOL, the others (integers) exactly. */
+static int same_output(const char *what, const pl_tc_out *gpu, const pl_tc_out *cpu, int k,
+                       const void *arg) {
+    int64_t bad = 0;
+    (void)arg;
+    if (cpu->dtype[k] == PL_FLOAT32)
+        return pl_tc_close(what, gpu->v[k], cpu->v[k], cpu->count[k], TOL);
+    for (int64_t i = 0; i < cpu->count[k]; i++)
+        bad += gpu->v[k][i] != cpu->v[k][i];
+    if (bad)
+        fprintf(stderr, "%s: output %d: %lld of %lld integers differ\n", what, k, (long long)bad,
+                (long long)cpu->count[k]);
+    return bad == 0;
+}
 
-static void check(const char *what, spec *s, const layer_spec *l) {
-    pl_network *net = NULL;
-    pl_tensor ids[6], outs[2];
-    pl_tc_out cpu, gpu;
-    int host = 0;
-    char host_ops[256];
-    printf("  case %s\n", what);
-    fflush(stdout);
-    PL_CHECK_OK(pl_network_create(&net));
-    for (int i = 0; i < s->nin; i++)
-        PL_CHECK_OK(pl_network_add_input(net, s->in[i].name, s->in[i].dtype, s->in[i].rank,
-                                         s->in[i].dims, NULL, &ids[i]));
-    for (int i = 0; i < l->ncst; i++)
-        PL_CHECK_OK(pl_network_add_constant(net, NULL, l->cst_t[i], l->cst_rank[i],
-                                            l->cst_dims[i], l->cst[i], &ids[s->nin + i]));
-    PL_CHECK_OK(pl_network_add_layer(net, l->op, NULL, ids, s->nin + l->ncst, l->at, l->nat,
-                                     l->nout, NULL, outs));
-    for (int k = 0; k < l->nout; k++)
-        PL_CHECK_OK(pl_network_mark_output(net, outs[k]));
-    if (pl_tc_run(net, PL_DEVICE_CPU, false, s->nin, s->in, 1, &cpu, NULL, NULL, 0)) {
-        if (pl_tc_run(net, PL_DEVICE_CUDA, false, s->nin, s->in, 3, &gpu, &host, host_ops,
-                      sizeof(host_ops))) {
-            PL_CHECK(gpu.n == cpu.n);
-            for (int k = 0; k < gpu.n && k < cpu.n; k++) {
-                PL_CHECK(gpu.count[k] == cpu.count[k]);
-                if (gpu.count[k] != cpu.count[k])
-                    continue;
-                if (cpu.dtype[k] == PL_FLOAT32) {
-                    PL_CHECK(pl_tc_close(what, gpu.v[k], cpu.v[k], cpu.count[k], TOL));
-                } else {
-                    int64_t bad = 0;
-                    for (int64_t i = 0; i < cpu.count[k]; i++)
-                        bad += gpu.v[k][i] != cpu.v[k][i];
-                    if (bad)
-                        fprintf(stderr, "%s: output %d: %lld of %lld integers differ\n", what, k,
-                                (long long)bad, (long long)cpu.count[k]);
-                    PL_CHECK(bad == 0);
-                }
-            }
-            if (host)
-                fprintf(stderr, "%s: %d layer(s) ran on the CPU: %s\n", what, host, host_ops);
-            PL_CHECK(host == 0);
-            pl_tc_out_free(&gpu);
-        }
-        pl_tc_out_free(&cpu);
-    }
-    pl_network_free(net);
+/* The GPU against the CPU on l. Frees l's data. */
+static void check(const char *what, pl_tc_case *l) {
+    pl_tc_check(what, l, false, same_output, NULL);
+    pl_tc_case_free(l);
 }
 
 /* ---- cases ---- */
@@ -161,19 +64,17 @@ static void test_argminmax(void) {
         int64_t axis, keep, last;
     } cs[] = {{"ArgMax", 1, 1, 0}, {"ArgMax", 1, 1, 1}, {"ArgMin", -1, 0, 0},
               {"ArgMin", 0, 0, 1}, {"ArgMax", 2, 0, 0}};
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (size_t c = 0; c < sizeof(cs) / sizeof(cs[0]); c++) {
-        spec s = {0};
-        layer_spec l = {.op = cs[c].op, .nat = 3, .nout = 1};
+        pl_tc_case l = {.op = cs[c].op, .nat = 3, .nout = 1};
         char what[96];
         l.at[0] = PL_ATTR_I("axis", cs[c].axis);
         l.at[1] = PL_ATTR_I("keepdims", cs[c].keep);
         l.at[2] = PL_ATTR_I("select_last_index", cs[c].last);
-        spec_float(&s, 3, D(4, 37, 5), c % 2 ? 3 : 0); /* odd cases: many ties */
+        input_float(&l, 3, D(4, 37, 5), c % 2 ? 3 : 0); /* odd cases: many ties */
         snprintf(what, sizeof(what), "%s axis %lld keepdims %lld last %lld", cs[c].op,
                  (long long)cs[c].axis, (long long)cs[c].keep, (long long)cs[c].last);
-        check(what, &s, &l);
-        spec_free(&s);
+        check(what, &l);
     }
 }
 
@@ -182,142 +83,116 @@ static void test_topk(void) {
         int64_t axis, k, largest, n, steps;
     } cs[] = {{1, 17, 1, 100, 0}, {1, 17, 0, 100, 3}, {-1, 5, 1, 64, 2},
               {-1, 1000, 1, 1000, 4}, {0, 3, 0, 9, 0}};
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (size_t c = 0; c < sizeof(cs) / sizeof(cs[0]); c++) {
-        spec s = {0};
-        layer_spec l = {.op = "TopK", .nat = 2, .nout = 2, .ncst = 1};
+        pl_tc_case l = {.op = "TopK", .nat = 2, .nout = 2};
         int64_t k = cs[c].k;
         char what[96];
         l.at[0] = PL_ATTR_I("axis", cs[c].axis);
         l.at[1] = PL_ATTR_I("largest", cs[c].largest);
-        l.cst_t[0] = PL_INT64;
-        l.cst_rank[0] = 1;
-        l.cst_dims[0][0] = 1;
-        l.cst[0] = &k;
         if (cs[c].axis == 1)
-            spec_float(&s, 3, D(3, cs[c].n, 4), (int)cs[c].steps);
+            input_float(&l, 3, D(3, cs[c].n, 4), (int)cs[c].steps);
         else if (cs[c].axis == 0)
-            spec_float(&s, 2, D(cs[c].n, 6), (int)cs[c].steps);
+            input_float(&l, 2, D(cs[c].n, 6), (int)cs[c].steps);
         else
-            spec_float(&s, 2, D(5, cs[c].n), (int)cs[c].steps);
+            input_float(&l, 2, D(5, cs[c].n), (int)cs[c].steps);
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 1, D(1), &k);
         snprintf(what, sizeof(what), "TopK axis %lld k %lld largest %lld n %lld ties %lld",
                  (long long)cs[c].axis, (long long)k, (long long)cs[c].largest,
                  (long long)cs[c].n, (long long)cs[c].steps);
-        check(what, &s, &l);
-        spec_free(&s);
+        check(what, &l);
     }
 }
 
 static void test_cumsum(void) {
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (int c = 0; c < 6; c++) {
-        spec s = {0};
-        layer_spec l = {.op = "CumSum", .nat = 2, .nout = 1, .ncst = 1};
+        pl_tc_case l = {.op = "CumSum", .nat = 2, .nout = 1};
         int64_t axis = c < 4 ? 1 : c == 4 ? 0 : -1;
         char what[96];
         l.at[0] = PL_ATTR_I("exclusive", c & 1);
         l.at[1] = PL_ATTR_I("reverse", (c >> 1) & 1);
-        l.cst_t[0] = PL_INT64;
-        l.cst_rank[0] = 0;
-        l.cst[0] = &axis;
-        spec_float(&s, 3, D(5, 33, 7), 0);
+        input_float(&l, 3, D(5, 33, 7), 0);
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 0, NULL, &axis);
         snprintf(what, sizeof(what), "CumSum axis %lld exclusive %d reverse %d", (long long)axis,
                  c & 1, (c >> 1) & 1);
-        check(what, &s, &l);
-        spec_free(&s);
+        check(what, &l);
     }
     {
         /* integer data */
-        spec s = {0};
-        layer_spec l = {.op = "CumSum", .nat = 0, .nout = 1, .ncst = 1};
+        pl_tc_case l = {.op = "CumSum", .nat = 0, .nout = 1};
         int64_t axis = 1;
-        l.cst_t[0] = PL_INT64;
-        l.cst_rank[0] = 0;
-        l.cst[0] = &axis;
-        spec_index(&s, 2, D(6, 40), -1000, 1000);
-        check("CumSum int64", &s, &l);
-        spec_free(&s);
+        input_index(&l, 2, D(6, 40), -1000, 1000);
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 0, NULL, &axis);
+        check("CumSum int64", &l);
     }
 }
 
 static void test_gather_elements(void) {
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (int axis = -1; axis < 3; axis++) {
-        spec s = {0};
-        layer_spec l = {.op = "GatherElements", .nat = 1, .nout = 1};
+        pl_tc_case l = {.op = "GatherElements", .nat = 1, .nout = 1};
         int64_t xd[3] = {4, 6, 5}, id[3] = {3, 4, 5};
         int ax = axis < 0 ? 2 : axis;
         char what[64];
         id[ax] = 7; /* more indices than data along the axis is legal */
         l.at[0] = PL_ATTR_I("axis", axis);
-        spec_float(&s, 3, xd, 0);
-        spec_index(&s, 3, id, -xd[ax], xd[ax] - 1);
+        input_float(&l, 3, xd, 0);
+        input_index(&l, 3, id, -xd[ax], xd[ax] - 1);
         snprintf(what, sizeof(what), "GatherElements axis %d", axis);
-        check(what, &s, &l);
-        spec_free(&s);
+        check(what, &l);
     }
 }
 
 static void test_scatter_elements(void) {
     static const char *const reds[] = {"none", "add", "mul", "max", "min"};
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (int r = 0; r < 5; r++) {
         for (int axis = 0; axis < 3; axis += 2) {
-            spec s = {0};
-            layer_spec l = {.op = "ScatterElements", .nat = 2, .nout = 1};
+            pl_tc_case l = {.op = "ScatterElements", .nat = 2, .nout = 1};
             int64_t xd[3] = {4, 6, 5}, id[3] = {3, 4, 5};
             char what[64];
             l.at[0] = PL_ATTR_I("axis", axis);
             l.at[1] = PL_ATTR_S("reduction", reds[r]);
-            spec_float(&s, 3, xd, 0);
+            input_float(&l, 3, xd, 0);
             /* duplicates are frequent: the updates must apply in the indices' order */
-            spec_index(&s, 3, id, -xd[axis], xd[axis] - 1);
-            spec_float(&s, 3, id, 0);
+            input_index(&l, 3, id, -xd[axis], xd[axis] - 1);
+            input_float(&l, 3, id, 0);
             snprintf(what, sizeof(what), "ScatterElements %s axis %d", reds[r], axis);
-            check(what, &s, &l);
-            spec_free(&s);
+            check(what, &l);
         }
     }
 }
 
 static void test_onehot(void) {
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (int axis = -1; axis < 2; axis++) {
-        spec s = {0};
-        layer_spec l = {.op = "OneHot", .nat = 1, .nout = 1, .ncst = 2};
+        pl_tc_case l = {.op = "OneHot", .nat = 1, .nout = 1};
         int64_t depth = 10;
         float vals[2] = {0.5f, -2.0f};
         char what[64];
         l.at[0] = PL_ATTR_I("axis", axis);
-        l.cst_t[0] = PL_INT64;
-        l.cst_rank[0] = 0;
-        l.cst[0] = &depth;
-        l.cst_t[1] = PL_FLOAT32;
-        l.cst_rank[1] = 1;
-        l.cst_dims[1][0] = 2;
-        l.cst[1] = vals;
-        spec_index(&s, 2, D(3, 7), -12, 12); /* some out of range: all-off rows */
+        input_index(&l, 2, D(3, 7), -12, 12); /* some out of range: all-off rows */
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 0, NULL, &depth);
+        pl_tc_add(&l, PL_TC_CONST, PL_FLOAT32, 1, D(2), vals);
         snprintf(what, sizeof(what), "OneHot axis %d", axis);
-        check(what, &s, &l);
-        spec_free(&s);
+        check(what, &l);
     }
 }
 
 static void test_depth_space(void) {
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (int c = 0; c < 3; c++) {
-        spec s = {0};
-        layer_spec l = {.op = c < 2 ? "DepthToSpace" : "SpaceToDepth", .nat = 2, .nout = 1};
+        pl_tc_case l = {.op = c < 2 ? "DepthToSpace" : "SpaceToDepth", .nat = 2, .nout = 1};
         const char *what = c == 0 ? "DepthToSpace DCR" : c == 1 ? "DepthToSpace CRD"
                                                                 : "SpaceToDepth";
         l.at[0] = PL_ATTR_I("blocksize", 2);
         l.at[1] = PL_ATTR_S("mode", c == 1 ? "CRD" : "DCR");
         if (c < 2)
-            spec_float(&s, 4, D(2, 12, 3, 5), 0);
+            input_float(&l, 4, D(2, 12, 3, 5), 0);
         else
-            spec_float(&s, 4, D(2, 3, 6, 4), 0);
-        check(what, &s, &l);
-        spec_free(&s);
+            input_float(&l, 4, D(2, 3, 6, 4), 0);
+        check(what, &l);
     }
 }
 
@@ -330,39 +205,31 @@ static void test_reduce_scattered(void) {
     } cs[] = {{"ReduceSum", 3, {4, 5, 6}, {0, 2}, 1},     {"ReduceMax", 4, {2, 3, 4, 5}, {1, 3}, 0},
               {"ReduceMean", 4, {3, 4, 5, 6}, {-1, 1}, 1}, {"ReduceMin", 3, {7, 3, 9}, {2, 0}, 0},
               {"ReduceL2", 4, {2, 3, 4, 5}, {0, 3}, 1}};
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (size_t c = 0; c < sizeof(cs) / sizeof(cs[0]); c++) {
-        spec s = {0};
-        layer_spec l = {.op = cs[c].op, .nat = 1, .nout = 1, .ncst = 1};
+        pl_tc_case l = {.op = cs[c].op, .nat = 1, .nout = 1};
         char what[96];
         l.at[0] = PL_ATTR_I("keepdims", cs[c].keep);
-        l.cst_t[0] = PL_INT64;
-        l.cst_rank[0] = 1;
-        l.cst_dims[0][0] = 2;
-        l.cst[0] = cs[c].axes;
-        spec_float(&s, cs[c].rank, cs[c].dims, 0);
+        input_float(&l, cs[c].rank, cs[c].dims, 0);
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 1, D(2), cs[c].axes);
         snprintf(what, sizeof(what), "%s axes [%lld, %lld] keepdims %lld", cs[c].op,
                  (long long)cs[c].axes[0], (long long)cs[c].axes[1], (long long)cs[c].keep);
-        check(what, &s, &l);
-        spec_free(&s);
+        check(what, &l);
     }
 }
 
 /* NonZero: the coordinates (compared over the whole upper-bound buffer, zeros beyond nnz). */
 static void test_nonzero(void) {
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (int c = 0; c < 3; c++) {
-        spec s = {0};
-        layer_spec l = {.op = "NonZero", .nout = 1};
+        pl_tc_case l = {.op = "NonZero", .nout = 1};
         if (c == 0)
-            spec_float(&s, 3, D(3, 50, 17), 1); /* about half zeros */
+            input_float(&l, 3, D(3, 50, 17), 1); /* about half zeros */
         else if (c == 1)
-            spec_index(&s, 2, D(40, 70), -1, 1);
+            input_index(&l, 2, D(40, 70), -1, 1);
         else
-            spec_float(&s, 1, D(5000), 1); /* several scan chunks */
-        check(c == 0 ? "NonZero float32 rank 3" : c == 1 ? "NonZero int64" : "NonZero 5000",
-              &s, &l);
-        spec_free(&s);
+            input_float(&l, 1, D(5000), 1); /* several scan chunks */
+        check(c == 0 ? "NonZero float32 rank 3" : c == 1 ? "NonZero int64" : "NonZero 5000", &l);
     }
 }
 
@@ -379,7 +246,7 @@ static void test_bad_index(void) {
         float x[12] = {0}, upd[6] = {1, 2, 3, 4, 5, 6}, y[12];
         int64_t idx[6] = {1, 2, 0, 3, 2, 1};
         const char *oname = "y";
-        NEED_GPU();
+        PL_TC_NEED_GPU();
         PL_CHECK_OK(pl_network_create(&net));
         PL_CHECK_OK(pl_network_add_input(net, "x", PL_FLOAT32, 2, D(4, 3), NULL, &ids[0]));
         PL_CHECK_OK(pl_network_add_input(net, "i", PL_INT64, 2, D(2, 3), NULL, &ids[1]));
@@ -415,6 +282,7 @@ static void test_bad_index(void) {
 
 int main(void) {
     pl_tc_catch_crashes();
+    pl_tc_srand(7);
     PL_RUN(test_argminmax);
     PL_RUN(test_topk);
     PL_RUN(test_cumsum);

@@ -9,8 +9,9 @@
  * on the raw output bytes with a reference: the CPU backend's result, except for Gemm, whose CPU
  * kernel is float32-only, where the reference is the naive triple loop below (in double).
  * Tolerances (relative L2, and max abs within 10x tol of max |ref|): float64 1e-12, float32
- * 1e-5. Each case also checks that the layer did not fall back to the CPU.
- * Without a GPU every case prints "skipped: no CUDA device" and passes.
+ * 1e-5; the output's dims must equal the reference's. Each case also checks that the layer did
+ * not fall back to the CPU. Without a GPU every case prints "skipped: no CUDA device" and passes.
+ * The cases, the runner and the raw comparison are test-cuda-util.h's.
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,275 +24,44 @@
 #define D(...) ((const int64_t[]){__VA_ARGS__})
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-#define NEED_GPU()                                                                                 \
-    do {                                                                                           \
-        if (!pl_test_have_cuda(__func__))                                                          \
-            return;                                                                                \
-    } while (0)
-
-static uint64_t seed = 23;
-
-/* xorshift: a fixed sequence whatever the platform's rand() */
-static uint64_t rnd(void) {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
-
-static double rnd_real(double lo, double hi) {
-    return lo + (hi - lo) * (double)(rnd() >> 11) / 9007199254740992.0;
-}
-
-static int64_t numel(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-/* ---- a one-layer network: inputs are graph inputs or constants ---- */
-
-enum { S_INPUT, S_CONST };
-
-typedef struct slot {
-    int kind;
-    pl_dtype dtype; /* float32 or float64 */
-    int rank;
-    int64_t dims[PL_MAX_RANK];
-    void *data;
-} slot;
-
-typedef struct layer {
-    const char *op;
-    int nat;
-    pl_attr at[8];
-    int nslot;
-    slot s[4];
-} layer;
-
-static slot *add_real(layer *l, int kind, pl_dtype t, int rank, const int64_t *dims, double lo,
-                      double hi) {
-    slot *s = &l->s[l->nslot++];
-    int64_t n = numel(rank, dims);
-    memset(s, 0, sizeof(*s));
-    s->kind = kind;
-    s->dtype = t;
-    s->rank = rank;
-    if (rank)
-        memcpy(s->dims, dims, sizeof(int64_t) * (size_t)rank);
-    s->data = calloc(1, (size_t)n * pl_dtype_size(t) + 8);
-    for (int64_t i = 0; i < n; i++) {
-        double v = rnd_real(lo, hi);
-        if (t == PL_FLOAT64)
-            ((double *)s->data)[i] = v;
-        else
-            ((float *)s->data)[i] = (float)v;
-    }
-    return s;
-}
-
-static double slot_get(const slot *s, int64_t i) {
-    return s->dtype == PL_FLOAT64 ? ((const double *)s->data)[i] : ((const float *)s->data)[i];
-}
-
-static void layer_free(layer *l) {
-    for (int i = 0; i < l->nslot; i++)
-        free(l->s[i].data);
-    l->nslot = 0;
-}
-
-typedef struct result {
-    pl_dtype dtype;
-    int rank;
-    int64_t dims[PL_MAX_RANK];
-    int64_t count;
-    void *data;
-} result;
-
-/* Builds l for dev, runs it `runs` times (every run's output must equal the first's byte for
- * byte) and hands the output back. host counts the engine's layers that run on the CPU. */
-static int run_layer(const layer *l, pl_device dev, int runs, result *out, int *host,
-                     char *host_ops, size_t host_ops_sz) {
-    pl_network *net = NULL;
-    pl_builder_config *cfg = NULL;
-    pl_engine *e = NULL;
-    pl_context *ctx = NULL;
-    pl_tensor ids[4], o;
-    char names[4][16];
-    const char *oname = "y";
-    void *plan = NULL, *buf = NULL, *first = NULL;
-    size_t size = 0, bytes = 0;
-    int ok = 0;
-    memset(out, 0, sizeof(*out));
-    *host = 0;
-    host_ops[0] = '\0';
-    PL_CHECK_OK(pl_network_create(&net));
-    PL_CHECK_OK(pl_builder_config_create(&cfg));
-    if (!net || !cfg)
-        goto done;
-    pl_builder_config_set_device(cfg, dev);
-    for (int i = 0; i < l->nslot; i++) {
-        const slot *s = &l->s[i];
-        snprintf(names[i], sizeof(names[i]), "in%d", i);
-        if (s->kind == S_INPUT) {
-            PL_CHECK_OK(pl_network_add_input(net, names[i], s->dtype, s->rank, s->dims, NULL,
-                                             &ids[i]));
-            PL_CHECK_OK(pl_builder_config_set_shape(cfg, names[i], s->rank, s->dims, s->dims,
-                                                    s->dims));
-        } else {
-            PL_CHECK_OK(pl_network_add_constant(net, NULL, s->dtype, s->rank, s->dims, s->data,
-                                                &ids[i]));
-        }
-    }
-    PL_CHECK_OK(pl_network_add_layer(net, l->op, NULL, ids, l->nslot, l->at, l->nat, 1, &oname,
-                                     &o));
-    PL_CHECK_OK(pl_network_mark_output(net, o));
-    {
-        pl_status s = pl_build_serialized(net, cfg, &plan, &size);
-        if (s) {
-            fprintf(stderr, "build on %s failed: %s\n", pl_device_name(dev), pl_errmsg());
-            PL_CHECK(s == PL_OK);
-            goto done;
-        }
-    }
-    PL_CHECK_OK(pl_engine_load(plan, size, &e));
-    if (!e)
-        goto done;
-    for (int i = 0; i < pl_engine_num_layers(e); i++) {
-        pl_layer_info li;
-        if (pl_engine_layer(e, i, &li) == PL_OK && li.kernel && strncmp(li.kernel, "cpu", 3) == 0) {
-            (*host)++;
-            if (strlen(host_ops) + strlen(li.op) + 2 < host_ops_sz) {
-                strcat(host_ops, li.op);
-                strcat(host_ops, " ");
-            }
-        }
-    }
-    PL_CHECK_OK(pl_context_create(e, &ctx));
-    if (!ctx)
-        goto done;
-    for (int i = 0; i < l->nslot; i++)
-        if (l->s[i].kind == S_INPUT)
-            PL_CHECK_OK(pl_context_set_tensor(ctx, names[i], l->s[i].data, PL_MEMORY_HOST,
-                                              pl_tc_bytes(l->s[i].rank, l->s[i].dims,
-                                                          l->s[i].dtype)));
-    {
-        pl_io_info io;
-        for (int i = 0; i < pl_engine_num_io(e); i++)
-            if (pl_engine_io(e, i, &io) == PL_OK && !io.is_input)
-                out->dtype = io.dtype;
-    }
-    PL_CHECK_OK(pl_context_get_shape(ctx, "y", &out->rank, out->dims));
-    bytes = pl_tc_bytes(out->rank, out->dims, out->dtype);
-    out->count = numel(out->rank, out->dims);
-    buf = calloc(1, bytes + 8);
-    first = calloc(1, bytes + 8);
-    PL_CHECK_OK(pl_context_set_tensor(ctx, "y", buf, PL_MEMORY_HOST, bytes));
-    for (int r = 0; r < runs; r++) {
-        pl_status s = pl_context_execute(ctx);
-        if (s) {
-            fprintf(stderr, "execute %d on %s failed: %s\n", r, pl_device_name(dev), pl_errmsg());
-            PL_CHECK(s == PL_OK);
-            goto done;
-        }
-        if (r == 0) {
-            memcpy(first, buf, bytes);
-        } else if (memcmp(first, buf, bytes) != 0) {
-            fprintf(stderr, "run %d on %s: the output differs from the first run's\n", r,
-                    pl_device_name(dev));
-            PL_CHECK(0);
-            goto done;
-        }
-    }
-    out->data = buf;
-    buf = NULL;
-    ok = 1;
-done:
-    free(buf);
-    free(first);
-    pl_context_free(ctx);
-    pl_engine_free(e);
-    pl_free(plan);
-    pl_builder_config_free(cfg);
-    pl_network_free(net);
-    return ok;
-}
-
-static double res_get(const result *r, int64_t i) {
-    return r->dtype == PL_FLOAT64 ? ((const double *)r->data)[i] : ((const float *)r->data)[i];
-}
-
-/* The comparison of the file's header comment; returns 1 when got matches ref. */
-static int same_result(const char *what, const result *got, const result *ref, double tol) {
-    double num = 0, den = 0, max_abs = 0, max_ref = 0, rel;
-    int64_t bad = 0, first_bad = -1;
-    if (got->dtype != ref->dtype || got->count != ref->count || got->rank != ref->rank ||
-        memcmp(got->dims, ref->dims, sizeof(int64_t) * (size_t)ref->rank) != 0) {
-        fprintf(stderr, "%s: output %s[%lld] (rank %d) on the GPU, %s[%lld] (rank %d) expected\n",
-                what, pl_dtype_name(got->dtype), (long long)got->count, got->rank,
-                pl_dtype_name(ref->dtype), (long long)ref->count, ref->rank);
+/* The comparison of the file's header comment. */
+static int same_output(const char *what, const pl_tc_out *got, const pl_tc_out *ref, int k,
+                       const void *arg) {
+    (void)arg;
+    if (got->rank[k] != ref->rank[k] ||
+        memcmp(got->dims[k], ref->dims[k], sizeof(int64_t) * (size_t)ref->rank[k]) != 0) {
+        fprintf(stderr, "%s: output of rank %d on the GPU, rank %d expected (or other dims)\n",
+                what, got->rank[k], ref->rank[k]);
         return 0;
     }
-    for (int64_t i = 0; i < ref->count; i++) {
-        double g = res_get(got, i), r = res_get(ref, i);
-        if (!isfinite(r) || !isfinite(g)) {
-            if (!((isnan(r) && isnan(g)) || r == g) && bad++ == 0)
-                first_bad = i;
-            continue;
-        }
-        num += (g - r) * (g - r);
-        den += r * r;
-        max_abs = fabs(g - r) > max_abs ? fabs(g - r) : max_abs;
-        max_ref = fabs(r) > max_ref ? fabs(r) : max_ref;
-    }
-    rel = den > 0 ? sqrt(num / den) : sqrt(num);
-    if (bad) {
-        fprintf(stderr, "%s: %lld of %lld values differ; first at %lld: got %.17g, expected "
-                "%.17g\n", what, (long long)bad, (long long)ref->count, (long long)first_bad,
-                res_get(got, first_bad), res_get(ref, first_bad));
-        return 0;
-    }
-    if (rel <= tol && max_abs <= 10 * tol * (max_ref > 1e-6 ? max_ref : 1e-6))
-        return 1;
-    fprintf(stderr, "%s: rel L2 %.3g, max abs %.3g (max |ref| %.3g), tolerance %.3g\n", what, rel,
-            max_abs, max_ref, tol);
-    return 0;
+    return pl_tc_same_raw(what, got, ref, k, ref->dtype[k] == PL_FLOAT64 ? 1e-12 : 1e-5, 0);
 }
 
-/* A reference computed by the test itself into ref (dtype/rank/dims/data set by the callee). */
-typedef void (*ref_fn)(const layer *l, result *ref);
+/* A reference computed by the test itself into ref (one output, set by the callee). */
+typedef void (*ref_fn)(const pl_tc_case *l, pl_tc_out *ref);
 
 /* GPU vs reference (the CPU backend, or ref when given), and no CPU fallback inside the GPU
  * engine. Frees l's data. */
-static void check_ref(const char *what, layer *l, ref_fn ref) {
-    result want, gpu;
-    int host = 0, have;
-    char host_ops[256];
+static void check_ref(const char *what, pl_tc_case *l, ref_fn ref) {
+    pl_tc_out want, gpu;
+    if (!ref) {
+        pl_tc_check(what, l, false, same_output, NULL);
+        pl_tc_case_free(l);
+        return;
+    }
     printf("  case %s\n", what);
     fflush(stdout);
-    if (ref) {
-        memset(&want, 0, sizeof(want));
-        ref(l, &want);
-        have = 1;
-    } else {
-        have = run_layer(l, PL_DEVICE_CPU, 1, &want, &host, host_ops, sizeof(host_ops));
+    memset(&want, 0, sizeof(want));
+    ref(l, &want);
+    if (pl_tc_run_case(l, PL_DEVICE_CUDA, false, 3, &gpu)) {
+        pl_tc_compare(what, &gpu, &want, same_output, NULL);
+        pl_tc_out_free(&gpu);
     }
-    if (have) {
-        if (run_layer(l, PL_DEVICE_CUDA, 3, &gpu, &host, host_ops, sizeof(host_ops))) {
-            double tol = want.dtype == PL_FLOAT64 ? 1e-12 : 1e-5;
-            PL_CHECK(same_result(what, &gpu, &want, tol));
-            if (host)
-                fprintf(stderr, "%s: %d layer(s) ran on the CPU: %s\n", what, host, host_ops);
-            PL_CHECK(host == 0);
-            free(gpu.data);
-        }
-        free(want.data);
-    }
-    layer_free(l);
+    pl_tc_out_free(&want);
+    pl_tc_case_free(l);
 }
 
-static void check(const char *what, layer *l) { check_ref(what, l, NULL); }
+static void check(const char *what, pl_tc_case *l) { check_ref(what, l, NULL); }
 
 /* ---- ConvTranspose: pads from auto_pad and output_shape ---- */
 
@@ -308,14 +78,14 @@ typedef struct ct_case {
     bool bias;
 } ct_case;
 
-static void ct_layer(const ct_case *c, layer *l) {
+static void ct_layer(const ct_case *c, pl_tc_case *l) {
     int nsp = c->nsp;
     memset(l, 0, sizeof(*l));
     l->op = "ConvTranspose";
-    add_real(l, S_INPUT, PL_FLOAT32, nsp + 2, c->x, -1, 1);
-    add_real(l, S_CONST, PL_FLOAT32, nsp + 2, c->w, -0.5, 0.5);
+    pl_tc_uniform(l, PL_TC_INPUT, PL_FLOAT32, nsp + 2, c->x, -1, 1);
+    pl_tc_uniform(l, PL_TC_CONST, PL_FLOAT32, nsp + 2, c->w, -0.5, 0.5);
     if (c->bias)
-        add_real(l, S_CONST, PL_FLOAT32, 1, D(c->w[1] * c->group), -1, 1);
+        pl_tc_uniform(l, PL_TC_CONST, PL_FLOAT32, 1, D(c->w[1] * c->group), -1, 1);
     l->at[l->nat++] = PL_ATTR_INTS("strides", c->strides, nsp);
     if (c->group > 1)
         l->at[l->nat++] = PL_ATTR_I("group", c->group);
@@ -370,9 +140,9 @@ static void test_convt_pads(void) {
         {"pads 1/1 stride 2 output_padding 1 (direct)", 2, {2, 4, 5, 5}, {4, 2, 3, 3}, 1, NULL,
          {2, 2}, {0}, {1, 1}, {1, 1, 1, 1}, true, true, false, 0, {0}, true},
     };
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (int i = 0; i < NELEM(cs); i++) {
-        layer l;
+        pl_tc_case l;
         char what[160];
         ct_layer(&cs[i], &l);
         snprintf(what, sizeof(what), "ConvTranspose %s", cs[i].what);
@@ -400,16 +170,16 @@ static void test_matmul_f64(void) {
         {"long inner dim", 2, 2, {8, 1000}, {1000, 8}},
         {"attention shape", 4, 4, {2, 4, 8, 16}, {2, 4, 16, 6}},
     };
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (int i = 0; i < NELEM(cs); i++) {
         for (int f = 0; f < 2; f++) {
-            layer l = {.op = "MatMul"};
+            pl_tc_case l = {.op = "MatMul"};
             pl_dtype t = f ? PL_FLOAT32 : PL_FLOAT64;
             char what[128];
             if (f && i % 3 != 1) /* float32 on a few shapes: unchanged by the float64 path */
                 continue;
-            add_real(&l, S_INPUT, t, cs[i].ra, cs[i].a, -2, 2);
-            add_real(&l, i % 2 ? S_CONST : S_INPUT, t, cs[i].rb, cs[i].b, -2, 2);
+            pl_tc_uniform(&l, PL_TC_INPUT, t, cs[i].ra, cs[i].a, -2, 2);
+            pl_tc_uniform(&l, i % 2 ? PL_TC_CONST : PL_TC_INPUT, t, cs[i].rb, cs[i].b, -2, 2);
             snprintf(what, sizeof(what), "MatMul %s %s", pl_dtype_name(t), cs[i].what);
             check(what, &l);
         }
@@ -418,26 +188,12 @@ static void test_matmul_f64(void) {
 
 /* ---- Gemm float64 (reference: naive loops) ---- */
 
-static double attr_f(const layer *l, const char *name, double dflt) {
-    for (int i = 0; i < l->nat; i++)
-        if (strcmp(l->at[i].name, name) == 0)
-            return l->at[i].f;
-    return dflt;
-}
-
-static int64_t attr_i(const layer *l, const char *name, int64_t dflt) {
-    for (int i = 0; i < l->nat; i++)
-        if (strcmp(l->at[i].name, name) == 0)
-            return l->at[i].i;
-    return dflt;
-}
-
 /* Y = alpha * op(A) op(B) + beta * C (C broadcast unidirectionally), in double. The scalars are
  * rounded to float for float32 operands, as plinth's float32 kernels do. */
-static void gemm_ref(const layer *l, result *ref) {
-    const slot *A = &l->s[0], *B = &l->s[1], *C = l->nslot > 2 ? &l->s[2] : NULL;
-    bool ta = attr_i(l, "transA", 0) != 0, tb = attr_i(l, "transB", 0) != 0;
-    double alpha = attr_f(l, "alpha", 1.0), beta = attr_f(l, "beta", 1.0);
+static void gemm_ref(const pl_tc_case *l, pl_tc_out *ref) {
+    const pl_tc_slot *A = &l->s[0], *B = &l->s[1], *C = l->nslot > 2 ? &l->s[2] : NULL;
+    bool ta = pl_tc_attr_i(l, "transA", 0) != 0, tb = pl_tc_attr_i(l, "transB", 0) != 0;
+    double alpha = pl_tc_attr_f(l, "alpha", 1.0), beta = pl_tc_attr_f(l, "beta", 1.0);
     int64_t m = ta ? A->dims[1] : A->dims[0], k = ta ? A->dims[0] : A->dims[1];
     int64_t n = tb ? B->dims[0] : B->dims[1];
     int64_t cm = C && C->rank == 2 ? C->dims[0] : 1;
@@ -446,25 +202,24 @@ static void gemm_ref(const layer *l, result *ref) {
         alpha = (float)alpha;
         beta = (float)beta;
     }
-    ref->dtype = A->dtype;
-    ref->rank = 2;
-    ref->dims[0] = m;
-    ref->dims[1] = n;
-    ref->count = m * n;
-    ref->data = calloc(1, (size_t)(m * n) * pl_dtype_size(A->dtype) + 8);
+    ref->n = 1;
+    ref->dtype[0] = A->dtype;
+    ref->rank[0] = 2;
+    ref->dims[0][0] = m;
+    ref->dims[0][1] = n;
+    ref->count[0] = m * n;
+    ref->raw[0] = calloc(1, (size_t)(m * n) * pl_dtype_size(A->dtype) + 8);
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
             double acc = 0, v;
             for (int64_t q = 0; q < k; q++)
-                acc += slot_get(A, ta ? q * m + i : i * k + q) *
-                       slot_get(B, tb ? j * k + q : q * n + j);
+                acc += pl_tc_get(A->data, A->dtype, ta ? q * m + i : i * k + q) *
+                       pl_tc_get(B->data, B->dtype, tb ? j * k + q : q * n + j);
             v = alpha * acc;
             if (C)
-                v += beta * slot_get(C, (cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j));
-            if (A->dtype == PL_FLOAT64)
-                ((double *)ref->data)[i * n + j] = v;
-            else
-                ((float *)ref->data)[i * n + j] = (float)v;
+                v += beta * pl_tc_get(C->data, C->dtype,
+                                      (cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j));
+            pl__set_f64(ref->raw[0], A->dtype, i * n + j, v);
         }
 }
 
@@ -521,21 +276,21 @@ static void test_gemm_f64(void) {
         {"long inner dim", 4, 6, 3000, 0, 1, 1.0, 1.0, 1, {6}},
     };
     bool f64;
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     f64 = gemm_f64_inferable();
     for (int i = 0; i < NELEM(cs); i++) {
         for (int f = 0; f < 2; f++) {
-            layer l = {.op = "Gemm"};
+            pl_tc_case l = {.op = "Gemm"};
             pl_dtype t = f ? PL_FLOAT32 : PL_FLOAT64;
             char what[128];
             if ((f && i % 3 != 0) || (!f && !f64)) /* float32 on a few: epilogues unchanged */
                 continue;
-            add_real(&l, S_INPUT, t, 2, cs[i].ta ? D(cs[i].k, cs[i].m) : D(cs[i].m, cs[i].k),
-                     -2, 2);
-            add_real(&l, i % 2 ? S_CONST : S_INPUT, t, 2,
-                     cs[i].tb ? D(cs[i].n, cs[i].k) : D(cs[i].k, cs[i].n), -2, 2);
+            pl_tc_uniform(&l, PL_TC_INPUT, t, 2,
+                          cs[i].ta ? D(cs[i].k, cs[i].m) : D(cs[i].m, cs[i].k), -2, 2);
+            pl_tc_uniform(&l, i % 2 ? PL_TC_CONST : PL_TC_INPUT, t, 2,
+                          cs[i].tb ? D(cs[i].n, cs[i].k) : D(cs[i].k, cs[i].n), -2, 2);
             if (cs[i].crank >= 0)
-                add_real(&l, S_CONST, t, cs[i].crank, cs[i].c, -2, 2);
+                pl_tc_uniform(&l, PL_TC_CONST, t, cs[i].crank, cs[i].c, -2, 2);
             if (cs[i].ta)
                 l.at[l.nat++] = PL_ATTR_I("transA", 1);
             if (cs[i].tb)
@@ -568,13 +323,13 @@ static void test_softmax_f64(void) {
         {"opset 11 coerced to 2-D at axis 1", 3, {4, 6, 5}, 1, 11},
         {"single element rows", 2, {7, 1}, -1, 0},
     };
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (int lg = 0; lg < 2; lg++) {
         for (int i = 0; i < NELEM(cs); i++) {
-            layer l = {.op = lg ? "LogSoftmax" : "Softmax"};
+            pl_tc_case l = {.op = lg ? "LogSoftmax" : "Softmax"};
             char what[128];
             /* a wide range: exp of the unshifted values would overflow */
-            add_real(&l, S_INPUT, PL_FLOAT64, cs[i].rank, cs[i].dims, -400, 400);
+            pl_tc_uniform(&l, PL_TC_INPUT, PL_FLOAT64, cs[i].rank, cs[i].dims, -400, 400);
             l.at[l.nat++] = PL_ATTR_I("axis", cs[i].axis);
             if (cs[i].opset)
                 l.at[l.nat++] = PL_ATTR_I("opset", cs[i].opset);
@@ -585,8 +340,8 @@ static void test_softmax_f64(void) {
     {
         /* values close together: the sum of exponentials is where float32 accumulation would
          * lose digits */
-        layer l = {.op = "Softmax"};
-        add_real(&l, S_INPUT, PL_FLOAT64, 2, D(5, 2500), -1e-3, 1e-3);
+        pl_tc_case l = {.op = "Softmax"};
+        pl_tc_uniform(&l, PL_TC_INPUT, PL_FLOAT64, 2, D(5, 2500), -1e-3, 1e-3);
         l.at[l.nat++] = PL_ATTR_I("axis", -1);
         check("Softmax float64 nearly uniform long rows", &l);
     }
@@ -594,6 +349,7 @@ static void test_softmax_f64(void) {
 
 int main(void) {
     pl_tc_catch_crashes();
+    pl_tc_srand(23);
     PL_RUN(test_convt_pads);
     PL_RUN(test_matmul_f64);
     PL_RUN(test_gemm_f64);

@@ -31,23 +31,7 @@
 static uint64_t seeds = 11;
 
 static pl_tensor cst(pl_network *net, int rank, const int64_t *dims, float lo, float hi) {
-    int64_t n = 1;
-    float *v;
-    pl_tensor t = PL_NO_TENSOR;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    v = malloc(sizeof(float) * (size_t)n);
-    pl_test_fill_uniform(v, n, lo, hi, 900 + seeds++);
-    PL_CHECK_OK(pl_network_add_constant(net, NULL, PL_FLOAT32, rank, dims, v, &t));
-    free(v);
-    return t;
-}
-
-static pl_tensor layer(pl_network *net, const char *op, const pl_tensor *in, int nin,
-                       const pl_attr *at, int nat) {
-    pl_tensor o = PL_NO_TENSOR;
-    PL_CHECK_OK(pl_network_add_layer(net, op, NULL, in, nin, at, nat, 1, NULL, &o));
-    return o;
+    return pl_tc_cst(net, rank, dims, lo, hi, 900 + seeds++);
 }
 
 static pl_tensor conv(pl_network *net, pl_tensor x, int64_t cin, int64_t cout, int64_t k,
@@ -57,8 +41,8 @@ static pl_tensor conv(pl_network *net, pl_tensor x, int64_t cin, int64_t cout, i
     float bound = 1.f / sqrtf((float)(cin * k * k));
     pl_tensor ci[3] = {x, cst(net, 4, D(cout, cin, k, k), -bound, bound),
                        cst(net, 1, D(cout), -0.1f, 0.1f)};
-    pl_tensor c = layer(net, "Conv", ci, 3, at, 1);
-    return relu ? layer(net, "Relu", &c, 1, NULL, 0) : c;
+    pl_tensor c = pl_tc_op(net, "Conv", ci, 3, at, 1, NULL);
+    return relu ? pl_tc_op(net, "Relu", &c, 1, NULL, 0, NULL) : c;
 }
 
 /* Four towers: 1x1; 1x1 -> 3x3; 1x1 -> 5x5; 3x3 max pool -> 1x1; concatenated on channels. */
@@ -70,9 +54,9 @@ static pl_tensor inception(pl_network *net, pl_tensor x, int64_t cin, int64_t w)
     t[0] = conv(net, x, cin, w, 1, true);
     t[1] = conv(net, conv(net, x, cin, w / 2, 1, true), w / 2, w, 3, true);
     t[2] = conv(net, conv(net, x, cin, w / 4, 1, true), w / 4, w, 5, true);
-    pooled = layer(net, "MaxPool", &x, 1, pool_at, 2);
+    pooled = pl_tc_op(net, "MaxPool", &x, 1, pool_at, 2, NULL);
     t[3] = conv(net, pooled, cin, w, 1, true);
-    return layer(net, "Concat", t, 4, cat_at, 1);
+    return pl_tc_op(net, "Concat", t, 4, cat_at, 1, NULL);
 }
 
 static pl_network *make_inception(void) {
@@ -84,12 +68,12 @@ static pl_network *make_inception(void) {
     PL_CHECK_OK(pl_network_add_input(net, "x", PL_FLOAT32, 4, D(-1, 32, 28, 28), NULL, &x));
     y = inception(net, x, 32, 32);
     y = inception(net, y, 128, 32);
-    g = layer(net, "GlobalAveragePool", &y, 1, NULL, 0);
-    f = layer(net, "Flatten", &g, 1, flat_at, 1);
+    g = pl_tc_op(net, "GlobalAveragePool", &y, 1, NULL, 0, NULL);
+    f = pl_tc_op(net, "Flatten", &g, 1, flat_at, 1, NULL);
     gi[0] = f;
     gi[1] = cst(net, 2, D(128, 10), -0.1f, 0.1f);
     gi[2] = cst(net, 1, D(10), -0.1f, 0.1f);
-    y = layer(net, "Gemm", gi, 3, NULL, 0);
+    y = pl_tc_op(net, "Gemm", gi, 3, NULL, 0, NULL);
     PL_CHECK_OK(pl_network_mark_output(net, y));
     return net;
 }
@@ -117,10 +101,10 @@ static pl_network *make_dag(uint64_t seed, int nlayers) {
         if (kind < 2) {
             y = conv(net, pool[a], 16, 16, 3, false);
         } else if (kind < 5) {
-            y = layer(net, unary[NEXT() % 4], &pool[a], 1, NULL, 0);
+            y = pl_tc_op(net, unary[NEXT() % 4], &pool[a], 1, NULL, 0, NULL);
         } else {
             pl_tensor in2[2] = {pool[a], pool[b]};
-            y = layer(net, binary[NEXT() % 5], in2, 2, NULL, 0);
+            y = pl_tc_op(net, binary[NEXT() % 5], in2, 2, NULL, 0, NULL);
         }
         pool[n++] = y;
     }
@@ -131,106 +115,19 @@ static pl_network *make_dag(uint64_t seed, int nlayers) {
     return net;
 }
 
-typedef struct result {
-    int nout;
-    float *v[4];
-    int64_t count[4];
-    int streams;    /* from the engine's metadata */
-    int host_layers;
-} result;
-
-static void result_free(result *r) {
-    for (int i = 0; i < r->nout; i++)
-        free(r->v[i]);
-    memset(r, 0, sizeof(*r));
-}
-
 /* Builds for dev with the given streams setting, runs RUNS times on x (runs must agree). */
 static int run(const pl_network *net, pl_device dev, int streams, const int64_t *xdims,
-               const float *x, result *res) {
-    pl_builder_config *cfg = NULL;
-    pl_engine *e = NULL;
-    pl_context *ctx = NULL;
-    void *plan = NULL;
-    float *bufs[4] = {0};
-    size_t size = 0;
-    int ok = 0, k = 0;
-    const char *meta;
-    memset(res, 0, sizeof(*res));
-    PL_CHECK_OK(pl_builder_config_create(&cfg));
-    pl_builder_config_set_device(cfg, dev);
-    pl_builder_config_set_streams(cfg, streams);
-    PL_CHECK_OK(pl_builder_config_set_shape(cfg, "x", 4, xdims, xdims, xdims));
-    if (pl_build_serialized(net, cfg, &plan, &size)) {
-        fprintf(stderr, "build on %s failed: %s\n", pl_device_name(dev), pl_errmsg());
-        PL_CHECK(0);
-        goto done;
-    }
-    PL_CHECK_OK(pl_engine_load(plan, size, &e));
-    if (!e)
-        goto done;
-    meta = pl_engine_metadata(e, "streams");
-    res->streams = meta ? atoi(meta) : 0;
-    for (int i = 0; i < pl_engine_num_layers(e); i++) {
-        pl_layer_info li;
-        if (pl_engine_layer(e, i, &li) == PL_OK && strncmp(li.kernel, "cpu", 3) == 0 &&
-            dev != PL_DEVICE_CPU)
-            res->host_layers++;
-    }
-    PL_CHECK_OK(pl_context_create(e, &ctx));
-    if (!ctx)
-        goto done;
-    PL_CHECK_OK(pl_context_set_tensor(ctx, "x", (void *)x, PL_MEMORY_HOST,
-                                      pl_tc_bytes(4, xdims, PL_FLOAT32)));
-    for (int i = 0; i < pl_engine_num_io(e) && k < 4; i++) {
-        pl_io_info io;
-        int rank;
-        int64_t dims[PL_MAX_RANK];
-        PL_CHECK_OK(pl_engine_io(e, i, &io));
-        if (io.is_input)
-            continue;
-        PL_CHECK_OK(pl_context_get_shape(ctx, io.name, &rank, dims));
-        res->count[k] = (int64_t)(pl_tc_bytes(rank, dims, PL_FLOAT32) / sizeof(float));
-        bufs[k] = calloc((size_t)res->count[k] + 1, sizeof(float));
-        res->v[k] = calloc((size_t)res->count[k] + 1, sizeof(float));
-        PL_CHECK_OK(pl_context_set_tensor(ctx, io.name, bufs[k], PL_MEMORY_HOST,
-                                          sizeof(float) * (size_t)res->count[k]));
-        res->nout = ++k;
-    }
-    for (int rep = 0; rep < RUNS; rep++) {
-        if (pl_context_execute(ctx)) {
-            fprintf(stderr, "execution %d on %s failed: %s\n", rep, pl_device_name(dev),
-                    pl_errmsg());
-            PL_CHECK(0);
-            goto done;
-        }
-        for (int j = 0; j < res->nout; j++) {
-            size_t nb = sizeof(float) * (size_t)res->count[j];
-            if (rep == 0) {
-                memcpy(res->v[j], bufs[j], nb);
-            } else if (memcmp(res->v[j], bufs[j], nb) != 0) {
-                fprintf(stderr, "execution %d on %s (streams %d): output %d differs from the "
-                        "first execution\n", rep, pl_device_name(dev), streams, j);
-                PL_CHECK(0);
-                goto done;
-            }
-        }
-    }
-    ok = 1;
-done:
-    for (int j = 0; j < 4; j++)
-        free(bufs[j]);
-    pl_context_free(ctx);
-    pl_engine_free(e);
-    pl_free(plan);
-    pl_builder_config_free(cfg);
-    return ok;
+               const float *x, pl_tc_out *res) {
+    pl_tc_in in = {.name = "x", .dtype = PL_FLOAT32, .rank = 4, .data = (void *)x};
+    memcpy(in.dims, xdims, sizeof(int64_t) * 4);
+    return pl_tc_exec(net, dev, false, streams, 1, &in, RUNS, res);
 }
 
-static int close_all(const char *what, const result *got, const result *ref, double tol) {
-    int ok = got->nout == ref->nout;
+static int close_all(const char *what, const pl_tc_out *got, const pl_tc_out *ref,
+                     double tol) {
+    int ok = got->n == ref->n;
     PL_CHECK(ok);
-    for (int j = 0; ok && j < got->nout; j++) {
+    for (int j = 0; ok && j < got->n; j++) {
         PL_CHECK(got->count[j] == ref->count[j]);
         ok &= got->count[j] == ref->count[j] &&
               pl_tc_close(what, got->v[j], ref->v[j], got->count[j], tol);
@@ -241,7 +138,7 @@ static int close_all(const char *what, const result *got, const result *ref, dou
 
 static void test_inception(void) {
     pl_network *net;
-    result cpu, one, lanes, autod;
+    pl_tc_out cpu = {0}, one = {0}, lanes = {0}, autod = {0};
     int64_t xdims[4] = {2, 32, 28, 28};
     int64_t n = 2 * 32 * 28 * 28;
     float *x;
@@ -265,10 +162,10 @@ static void test_inception(void) {
         close_all("inception lanes vs one stream", &lanes, &one, 1e-5);
         close_all("inception auto vs cpu", &autod, &cpu, 1e-4);
     }
-    result_free(&cpu);
-    result_free(&one);
-    result_free(&lanes);
-    result_free(&autod);
+    pl_tc_out_free(&cpu);
+    pl_tc_out_free(&one);
+    pl_tc_out_free(&lanes);
+    pl_tc_out_free(&autod);
     free(x);
     pl_network_free(net);
 }
@@ -283,7 +180,7 @@ static void test_random_dags(void) {
     pl_test_fill_uniform(x, n, -1, 1, 78);
     for (uint64_t seed = 1; seed <= 12; seed++) {
         pl_network *net = make_dag(seed * 0x9E3779B97F4A7C15ull, 40 + (int)(seed % 4) * 20);
-        result cpu, lanes;
+        pl_tc_out cpu = {0}, lanes = {0};
         char what[64];
         snprintf(what, sizeof(what), "dag seed %llu", (unsigned long long)seed);
         if (run(net, PL_DEVICE_CPU, 1, xdims, x, &cpu) &&
@@ -293,8 +190,8 @@ static void test_random_dags(void) {
             PL_CHECK(lanes.host_layers == 0);
             close_all(what, &lanes, &cpu, 1e-5);
         }
-        result_free(&cpu);
-        result_free(&lanes);
+        pl_tc_out_free(&cpu);
+        pl_tc_out_free(&lanes);
         pl_network_free(net);
     }
     free(x);
@@ -313,9 +210,9 @@ static pl_network *make_dynamic(void) {
     b = conv(net, x, 8, 8, 1, false);
     {
         pl_tensor in2[2] = {a, b};
-        sum = layer(net, "Add", in2, 2, NULL, 0);
+        sum = pl_tc_op(net, "Add", in2, 2, NULL, 0, NULL);
     }
-    shp = layer(net, "Shape", &x, 1, NULL, 0);
+    shp = pl_tc_op(net, "Shape", &x, 1, NULL, 0, NULL);
     {
         pl_tensor idx = PL_NO_TENSOR, ax = PL_NO_TENSOR, m1 = PL_NO_TENSOR, gi[2], ui[2], ci[2];
         PL_CHECK_OK(pl_network_add_constant(net, NULL, PL_INT64, 0, NULL, &zero, &idx));
@@ -323,19 +220,19 @@ static pl_network *make_dynamic(void) {
         PL_CHECK_OK(pl_network_add_constant(net, NULL, PL_INT64, 1, D(1), &minus1, &m1));
         gi[0] = shp;
         gi[1] = idx;
-        n = layer(net, "Gather", gi, 2, NULL, 0);
+        n = pl_tc_op(net, "Gather", gi, 2, NULL, 0, NULL);
         ui[0] = n;
         ui[1] = ax;
-        n1 = layer(net, "Unsqueeze", ui, 2, NULL, 0);
+        n1 = pl_tc_op(net, "Unsqueeze", ui, 2, NULL, 0, NULL);
         ci[0] = n1;
         ci[1] = m1;
-        tgt = layer(net, "Concat", ci, 2, cat_at, 1);
+        tgt = pl_tc_op(net, "Concat", ci, 2, cat_at, 1, NULL);
     }
     {
         pl_tensor ri[2] = {sum, tgt};
-        y = layer(net, "Reshape", ri, 2, NULL, 0);
+        y = pl_tc_op(net, "Reshape", ri, 2, NULL, 0, NULL);
     }
-    y = layer(net, "Relu", &y, 1, NULL, 0);
+    y = pl_tc_op(net, "Relu", &y, 1, NULL, 0, NULL);
     PL_CHECK_OK(pl_network_mark_output(net, y));
     return net;
 }

@@ -28,119 +28,25 @@
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
 
-#define NEED_GPU()                                                                                 \
-    do {                                                                                           \
-        if (!pl_test_have_cuda(__func__))                                                          \
-            return;                                                                                \
-    } while (0)
-
-static uint64_t seed = 11;
-
-/* xorshift: a fixed sequence whatever the platform's rand() */
-static uint64_t rnd(void) {
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed;
-}
-
-static int64_t numel(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
 /* A random permutation of 0..n-1 (Fisher-Yates). */
 static int64_t *perm(int64_t n) {
     int64_t *p = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
     for (int64_t i = 0; i < n; i++)
         p[i] = i;
     for (int64_t i = n - 1; i > 0; i--) {
-        int64_t j = (int64_t)(rnd() % (uint64_t)(i + 1)), t = p[i];
+        int64_t j = (int64_t)(pl_tc_rnd() % (uint64_t)(i + 1)), t = p[i];
         p[i] = p[j];
         p[j] = t;
     }
     return p;
 }
 
-/* The float a float16 bit pattern stands for (exact). */
-static float half_bits(uint16_t h) {
-    int e = (h >> 10) & 31, m = h & 1023;
-    float v = e == 0 ? ldexpf((float)m, -24)
-              : e == 31 ? (m ? NAN : INFINITY)
-                        : ldexpf((float)(m | 1024), e - 25);
-    return (h & 0x8000) ? -v : v;
+/* A float32 graph input, uniform in [lo, hi) (the harness's filler, seeded from the sequence). */
+static pl_tc_slot *input_f32(pl_tc_case *l, int rank, const int64_t *dims, float lo, float hi) {
+    return pl_tc_f32(l, PL_TC_INPUT, rank, dims, lo, hi, 100 + pl_tc_rnd() % 1000);
 }
 
-/* ---- graph inputs ---- */
-
-typedef struct spec {
-    int nin;
-    pl_tc_in in[4];
-} spec;
-
-static void *spec_add(spec *s, pl_dtype t, int rank, const int64_t *dims) {
-    pl_tc_in *x = &s->in[s->nin];
-    char *name = malloc(16);
-    snprintf(name, 16, "in%d", s->nin);
-    x->name = name;
-    x->dtype = t;
-    x->rank = rank;
-    if (rank)
-        memcpy(x->dims, dims, sizeof(int64_t) * (size_t)rank);
-    x->data = malloc(pl_tc_bytes(rank, dims, t) + 8);
-    s->nin++;
-    return x->data;
-}
-
-static float *spec_uniform(spec *s, int rank, const int64_t *dims, float lo, float hi) {
-    float *v = spec_add(s, PL_FLOAT32, rank, dims);
-    pl_test_fill_uniform(v, numel(rank, dims), lo, hi, 100 + rnd() % 1000);
-    return v;
-}
-
-static void spec_free(spec *s) {
-    for (int i = 0; i < s->nin; i++) {
-        free((void *)s->in[i].name);
-        free(s->in[i].data);
-    }
-    s->nin = 0;
-}
-
-/* ---- the layer under test ---- */
-
-enum { SLOT_NONE = 0, SLOT_INPUT, SLOT_CONST };
-
-typedef struct slot {
-    int kind;
-    int g;     /* SLOT_INPUT: graph input index */
-    bool half; /* SLOT_INPUT: cast to float16 before the layer */
-    pl_dtype t;
-    int rank;
-    int64_t dims[4];
-    const void *data;
-} slot;
-
-typedef struct lcase {
-    const char *op;
-    int nat;
-    pl_attr at[8];
-    int nslot;
-    slot s[4];
-    int nout;
-    bool out_half[2]; /* output k is float16: cast back to float32 */
-    double tol;       /* float32 outputs; 0: bit-exact (NaN equal to NaN) */
-} lcase;
-
-static slot in_slot(int g, bool half) { return (slot){.kind = SLOT_INPUT, .g = g, .half = half}; }
-
-static slot cst_slot(pl_dtype t, int rank, const int64_t *dims, const void *data) {
-    slot s = {.kind = SLOT_CONST, .t = t, .rank = rank, .data = data};
-    if (rank)
-        memcpy(s.dims, dims, sizeof(int64_t) * (size_t)rank);
-    return s;
-}
+/* ---- the comparison ---- */
 
 static int64_t exact_diff(const float *a, const float *b, int64_t n) {
     int64_t bad = 0;
@@ -150,71 +56,31 @@ static int64_t exact_diff(const float *a, const float *b, int64_t n) {
     return bad;
 }
 
-static void check(const char *what, spec *s, const lcase *l) {
-    pl_network *net = NULL;
-    pl_tensor ids[4], lin[4], outs[2];
-    pl_tc_out cpu, gpu;
-    int host = 0;
-    char host_ops[256];
-    printf("  case %s\n", what);
-    fflush(stdout);
-    PL_CHECK_OK(pl_network_create(&net));
-    if (!net)
-        return;
-    for (int i = 0; i < s->nin; i++)
-        PL_CHECK_OK(pl_network_add_input(net, s->in[i].name, s->in[i].dtype, s->in[i].rank,
-                                         s->in[i].dims, NULL, &ids[i]));
-    for (int k = 0; k < l->nslot; k++) {
-        const slot *sl = &l->s[k];
-        lin[k] = PL_NO_TENSOR;
-        if (sl->kind == SLOT_INPUT && !sl->half) {
-            lin[k] = ids[sl->g];
-        } else if (sl->kind == SLOT_INPUT) {
-            pl_attr to = PL_ATTR_I("to", (int64_t)PL_FLOAT16);
-            PL_CHECK_OK(pl_network_add_layer(net, "Cast", NULL, &ids[sl->g], 1, &to, 1, 1, NULL,
-                                             &lin[k]));
-        } else if (sl->kind == SLOT_CONST) {
-            PL_CHECK_OK(pl_network_add_constant(net, NULL, sl->t, sl->rank, sl->dims, sl->data,
-                                                &lin[k]));
-        }
+typedef struct judge {
+    const pl_tc_case *l;
+    double tol; /* float32 outputs; 0: bit-exact (NaN equal to NaN) */
+} judge;
+
+static int same_output(const char *what, const pl_tc_out *gpu, const pl_tc_out *cpu, int k,
+                       const void *arg) {
+    const judge *j = arg;
+    int64_t bad;
+    if (cpu->dtype[k] == PL_FLOAT32 && j->tol > 0) {
+        double tol = k < 2 && j->l->out_half[k] ? TOL16 : j->tol;
+        return pl_tc_close(what, gpu->v[k], cpu->v[k], cpu->count[k], tol);
     }
-    PL_CHECK_OK(pl_network_add_layer(net, l->op, NULL, lin, l->nslot, l->at, l->nat, l->nout,
-                                     NULL, outs));
-    for (int k = 0; k < l->nout; k++) {
-        pl_tensor o = outs[k];
-        if (l->out_half[k]) {
-            pl_attr to = PL_ATTR_I("to", (int64_t)PL_FLOAT32);
-            PL_CHECK_OK(pl_network_add_layer(net, "Cast", NULL, &outs[k], 1, &to, 1, 1, NULL, &o));
-        }
-        PL_CHECK_OK(pl_network_mark_output(net, o));
-    }
-    if (pl_tc_run(net, PL_DEVICE_CPU, false, s->nin, s->in, 1, &cpu, NULL, NULL, 0)) {
-        if (pl_tc_run(net, PL_DEVICE_CUDA, false, s->nin, s->in, 3, &gpu, &host, host_ops,
-                      sizeof(host_ops))) {
-            PL_CHECK(gpu.n == cpu.n);
-            for (int k = 0; k < gpu.n && k < cpu.n; k++) {
-                PL_CHECK(gpu.count[k] == cpu.count[k]);
-                if (gpu.count[k] != cpu.count[k])
-                    continue;
-                if (cpu.dtype[k] == PL_FLOAT32 && l->tol > 0) {
-                    double tol = k < 2 && l->out_half[k] ? TOL16 : l->tol;
-                    PL_CHECK(pl_tc_close(what, gpu.v[k], cpu.v[k], cpu.count[k], tol));
-                } else {
-                    int64_t bad = exact_diff(gpu.v[k], cpu.v[k], cpu.count[k]);
-                    if (bad)
-                        fprintf(stderr, "%s: output %d: %lld of %lld values differ\n", what, k,
-                                (long long)bad, (long long)cpu.count[k]);
-                    PL_CHECK(bad == 0);
-                }
-            }
-            if (host)
-                fprintf(stderr, "%s: %d layer(s) ran on the CPU: %s\n", what, host, host_ops);
-            PL_CHECK(host == 0);
-            pl_tc_out_free(&gpu);
-        }
-        pl_tc_out_free(&cpu);
-    }
-    pl_network_free(net);
+    bad = exact_diff(gpu->v[k], cpu->v[k], cpu->count[k]);
+    if (bad)
+        fprintf(stderr, "%s: output %d: %lld of %lld values differ\n", what, k, (long long)bad,
+                (long long)cpu->count[k]);
+    return bad == 0;
+}
+
+/* The GPU against the CPU on l (tol as in judge). Frees l's data. */
+static void check(const char *what, pl_tc_case *l, double tol) {
+    judge j = {l, tol};
+    pl_tc_check(what, l, false, same_output, &j);
+    pl_tc_case_free(l);
 }
 
 /* ---- Pad with a constant_value input ---- */
@@ -225,78 +91,58 @@ static void test_pad_constant(void) {
     static const int64_t axes2[2] = {2, 3};
     float cval = 2.5f, cval2 = -7.25f;
     int64_t ival = -123456789012345LL;
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     {
         /* constant_value computed at run time: a graph input, on the device */
-        spec s = {0};
-        lcase l = {.op = "Pad", .nslot = 3, .nout = 1};
-        spec_uniform(&s, 4, D(2, 3, 5, 7), -2, 2);
-        *(float *)spec_add(&s, PL_FLOAT32, 0, NULL) = cval2;
-        l.s[0] = in_slot(0, false);
-        l.s[1] = cst_slot(PL_INT64, 1, D(8), pads4);
-        l.s[2] = in_slot(1, false);
-        check("Pad constant_value graph input", &s, &l);
-        spec_free(&s);
+        pl_tc_case l = {.op = "Pad"};
+        input_f32(&l, 4, D(2, 3, 5, 7), -2, 2);
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 1, D(8), pads4);
+        pl_tc_add(&l, PL_TC_INPUT, PL_FLOAT32, 0, NULL, &cval2);
+        check("Pad constant_value graph input", &l, 0);
     }
     {
-        spec s = {0};
-        lcase l = {.op = "Pad", .nslot = 3, .nout = 1};
-        spec_uniform(&s, 4, D(2, 3, 5, 7), -2, 2);
-        l.s[0] = in_slot(0, false);
-        l.s[1] = cst_slot(PL_INT64, 1, D(8), pads4);
-        l.s[2] = cst_slot(PL_FLOAT32, 0, NULL, &cval);
-        check("Pad constant_value initializer", &s, &l);
-        spec_free(&s);
+        pl_tc_case l = {.op = "Pad"};
+        input_f32(&l, 4, D(2, 3, 5, 7), -2, 2);
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 1, D(8), pads4);
+        pl_tc_add(&l, PL_TC_CONST, PL_FLOAT32, 0, NULL, &cval);
+        check("Pad constant_value initializer", &l, 0);
     }
     {
         /* empty constant_value: pads with 0; with axes (input 3) */
-        spec s = {0};
-        lcase l = {.op = "Pad", .nslot = 4, .nout = 1};
-        spec_uniform(&s, 4, D(2, 3, 5, 7), -2, 2);
-        l.s[0] = in_slot(0, false);
-        l.s[1] = cst_slot(PL_INT64, 1, D(4), pads2);
-        l.s[2] = cst_slot(PL_FLOAT32, 1, D(0), &cval);
-        l.s[3] = cst_slot(PL_INT64, 1, D(2), axes2);
-        check("Pad empty constant_value, axes", &s, &l);
-        spec_free(&s);
+        pl_tc_case l = {.op = "Pad"};
+        input_f32(&l, 4, D(2, 3, 5, 7), -2, 2);
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 1, D(4), pads2);
+        pl_tc_add(&l, PL_TC_CONST, PL_FLOAT32, 1, D(0), &cval);
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 1, D(2), axes2);
+        check("Pad empty constant_value, axes", &l, 0);
     }
     {
         /* constant_value absent, axes given */
-        spec s = {0};
-        lcase l = {.op = "Pad", .nslot = 4, .nout = 1};
-        spec_uniform(&s, 4, D(2, 3, 5, 7), -2, 2);
-        l.s[0] = in_slot(0, false);
-        l.s[1] = cst_slot(PL_INT64, 1, D(4), pads2);
-        l.s[2] = (slot){.kind = SLOT_NONE};
-        l.s[3] = cst_slot(PL_INT64, 1, D(2), axes2);
-        check("Pad constant_value absent", &s, &l);
-        spec_free(&s);
+        pl_tc_case l = {.op = "Pad"};
+        input_f32(&l, 4, D(2, 3, 5, 7), -2, 2);
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 1, D(4), pads2);
+        pl_tc_add(&l, PL_TC_NONE, PL_FLOAT32, 0, NULL, NULL);
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 1, D(2), axes2);
+        check("Pad constant_value absent", &l, 0);
     }
     {
         /* int64 data: the constant's 8 bytes exactly (beyond double's 53 bits would differ on
          * the CPU, so a value it represents) */
-        spec s = {0};
-        lcase l = {.op = "Pad", .nslot = 3, .nout = 1};
-        int64_t *x = spec_add(&s, PL_INT64, 2, D(9, 13));
+        pl_tc_case l = {.op = "Pad"};
+        int64_t *x = pl_tc_add(&l, PL_TC_INPUT, PL_INT64, 2, D(9, 13), NULL)->data;
+        int64_t v = ival % 1000000;
         for (int64_t i = 0; i < 9 * 13; i++)
-            x[i] = (int64_t)(rnd() % 2000000) - 1000000;
-        *(int64_t *)spec_add(&s, PL_INT64, 0, NULL) = ival % 1000000;
-        l.s[0] = in_slot(0, false);
-        l.s[1] = cst_slot(PL_INT64, 1, D(4), pads2);
-        l.s[2] = in_slot(1, false);
-        check("Pad int64 constant_value graph input", &s, &l);
-        spec_free(&s);
+            x[i] = (int64_t)(pl_tc_rnd() % 2000000) - 1000000;
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 1, D(4), pads2);
+        pl_tc_add(&l, PL_TC_INPUT, PL_INT64, 0, NULL, &v);
+        check("Pad int64 constant_value graph input", &l, 0);
     }
     {
-        spec s = {0};
-        lcase l = {.op = "Pad", .nslot = 3, .nout = 1, .out_half = {true}};
-        spec_uniform(&s, 4, D(2, 3, 5, 7), -2, 2);
-        *(float *)spec_add(&s, PL_FLOAT32, 0, NULL) = cval2;
-        l.s[0] = in_slot(0, true);
-        l.s[1] = cst_slot(PL_INT64, 1, D(8), pads4);
-        l.s[2] = in_slot(1, true);
-        check("Pad float16 constant_value graph input", &s, &l);
-        spec_free(&s);
+        pl_tc_case l = {.op = "Pad", .out_half = {true}};
+        input_f32(&l, 4, D(2, 3, 5, 7), -2, 2)->half = true;
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 1, D(8), pads4);
+        pl_tc_add(&l, PL_TC_INPUT, PL_FLOAT32, 0, NULL, &cval2)->half = true;
+        check("Pad float16 constant_value graph input", &l, 0);
     }
 }
 
@@ -326,125 +172,98 @@ static void test_resize_cubic(void) {
         {"tf_crop_and_resize", 0, 1, true, 0, 0, true},
     };
     static const float roi[8] = {0, 0, 0.1f, -0.2f, 1, 1, 0.85f, 1.3f};
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (size_t c = 0; c < sizeof(cs) / sizeof(cs[0]); c++) {
         const rs_case *r = &cs[c];
-        spec s = {0};
-        lcase l = {.op = "Resize", .nslot = 4, .nout = 1, .tol = TOL32, .out_half = {r->half}};
+        pl_tc_case l = {.op = "Resize", .out_half = {r->half}};
         float scales[4] = {1, 1, r->sc_h, r->sc_w};
         int64_t sizes[4] = {2, 3, 17, 9};
+        bool crop = strcmp(r->coord, "tf_crop_and_resize") == 0;
         char what[128];
-        spec_uniform(&s, 4, D(2, 3, 9, 11), -2, 2);
+        input_f32(&l, 4, D(2, 3, 9, 11), -2, 2)->half = r->half;
         l.at[l.nat++] = PL_ATTR_S("mode", "cubic");
         l.at[l.nat++] = PL_ATTR_S("coordinate_transformation_mode", r->coord);
         if (r->a != 0)
             l.at[l.nat++] = PL_ATTR_F("cubic_coeff_a", (float)r->a);
         l.at[l.nat++] = PL_ATTR_I("exclude_outside", r->excl);
-        if (strcmp(r->coord, "tf_crop_and_resize") == 0)
+        if (crop)
             l.at[l.nat++] = PL_ATTR_F("extrapolation_value", -3.0f);
-        l.s[0] = in_slot(0, r->half);
-        l.s[1] = strcmp(r->coord, "tf_crop_and_resize") == 0
-                     ? cst_slot(PL_FLOAT32, 1, D(8), roi)
-                     : (slot){.kind = SLOT_NONE};
-        if (r->sizes) {
-            l.s[2] = (slot){.kind = SLOT_NONE};
-            l.s[3] = cst_slot(PL_INT64, 1, D(4), sizes);
-        } else {
-            l.s[2] = cst_slot(PL_FLOAT32, 1, D(4), scales);
-            l.s[3] = (slot){.kind = SLOT_NONE};
-        }
+        pl_tc_add(&l, crop ? PL_TC_CONST : PL_TC_NONE, PL_FLOAT32, 1, D(8), roi);
+        pl_tc_add(&l, r->sizes ? PL_TC_NONE : PL_TC_CONST, PL_FLOAT32, 1, D(4), scales);
+        pl_tc_add(&l, r->sizes ? PL_TC_CONST : PL_TC_NONE, PL_INT64, 1, D(4), sizes);
         snprintf(what, sizeof(what), "Resize cubic %s a %g exclude %d %s %s", r->coord,
                  r->a != 0 ? r->a : -0.75, r->excl, r->sizes ? "sizes" : "scales",
                  r->half ? "float16" : "float32");
-        check(what, &s, &l);
-        spec_free(&s);
+        check(what, &l, TOL32);
     }
 }
 
 static void test_resize_more(void) {
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     {
         /* 3-D, two interpolated axes, the first left alone */
         static const float sc[3] = {1.0f, 1.8f, 0.7f};
-        spec s = {0};
-        lcase l = {.op = "Resize", .nslot = 3, .nout = 1, .tol = TOL32};
-        spec_uniform(&s, 3, D(4, 10, 6), -2, 2);
+        pl_tc_case l = {.op = "Resize"};
+        input_f32(&l, 3, D(4, 10, 6), -2, 2);
         l.at[l.nat++] = PL_ATTR_S("mode", "cubic");
-        l.s[0] = in_slot(0, false);
-        l.s[1] = (slot){.kind = SLOT_NONE};
-        l.s[2] = cst_slot(PL_FLOAT32, 1, D(3), sc);
-        check("Resize cubic 3-D", &s, &l);
-        spec_free(&s);
+        pl_tc_add(&l, PL_TC_NONE, PL_FLOAT32, 0, NULL, NULL);
+        pl_tc_add(&l, PL_TC_CONST, PL_FLOAT32, 1, D(3), sc);
+        check("Resize cubic 3-D", &l, TOL32);
     }
     {
         /* opset-18 axes with keep_aspect_ratio_policy */
         static const int64_t sizes[2] = {20, 30};
         static const int64_t axes[2] = {2, 3};
-        spec s = {0};
-        lcase l = {.op = "Resize", .nslot = 4, .nout = 1, .tol = TOL32};
-        spec_uniform(&s, 4, D(1, 2, 8, 7), -2, 2);
+        pl_tc_case l = {.op = "Resize"};
+        input_f32(&l, 4, D(1, 2, 8, 7), -2, 2);
         l.at[l.nat++] = PL_ATTR_S("mode", "cubic");
         l.at[l.nat++] = PL_ATTR_INTS("axes", axes, 2);
         l.at[l.nat++] = PL_ATTR_S("keep_aspect_ratio_policy", "not_larger");
-        l.s[0] = in_slot(0, false);
-        l.s[1] = (slot){.kind = SLOT_NONE};
-        l.s[2] = (slot){.kind = SLOT_NONE};
-        l.s[3] = cst_slot(PL_INT64, 1, D(2), sizes);
-        check("Resize cubic axes not_larger", &s, &l);
-        spec_free(&s);
+        pl_tc_add(&l, PL_TC_NONE, PL_FLOAT32, 0, NULL, NULL);
+        pl_tc_add(&l, PL_TC_NONE, PL_FLOAT32, 0, NULL, NULL);
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 1, D(2), sizes);
+        check("Resize cubic axes not_larger", &l, TOL32);
     }
     {
         /* antialias on upsampling is plain linear: no longer declined */
         static const float scales[4] = {1, 1, 2.0f, 1.25f};
-        spec s = {0};
-        lcase l = {.op = "Resize", .nslot = 3, .nout = 1, .tol = TOL32};
-        spec_uniform(&s, 4, D(2, 3, 9, 11), -2, 2);
+        pl_tc_case l = {.op = "Resize"};
+        input_f32(&l, 4, D(2, 3, 9, 11), -2, 2);
         l.at[l.nat++] = PL_ATTR_S("mode", "linear");
         l.at[l.nat++] = PL_ATTR_I("antialias", 1);
-        l.s[0] = in_slot(0, false);
-        l.s[1] = (slot){.kind = SLOT_NONE};
-        l.s[2] = cst_slot(PL_FLOAT32, 1, D(4), scales);
-        check("Resize linear antialias upsampling", &s, &l);
-        spec_free(&s);
+        pl_tc_add(&l, PL_TC_NONE, PL_FLOAT32, 0, NULL, NULL);
+        pl_tc_add(&l, PL_TC_CONST, PL_FLOAT32, 1, D(4), scales);
+        check("Resize linear antialias upsampling", &l, TOL32);
     }
 }
 
 static void test_upsample(void) {
     static const float sc[4] = {1, 1, 2.0f, 3.0f};
     static const float sc3[3] = {1, 2.5f, 1.5f};
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     {
         /* opset 7: scales attribute */
-        spec s = {0};
-        lcase l = {.op = "Upsample", .nslot = 1, .nout = 1, .tol = TOL32};
-        spec_uniform(&s, 4, D(2, 3, 5, 7), -2, 2);
+        pl_tc_case l = {.op = "Upsample"};
+        input_f32(&l, 4, D(2, 3, 5, 7), -2, 2);
         l.at[l.nat++] = PL_ATTR_S("mode", "nearest");
         l.at[l.nat++] = PL_ATTR_FLOATS("scales", sc, 4);
-        l.s[0] = in_slot(0, false);
-        check("Upsample-7 nearest scales attribute", &s, &l);
-        spec_free(&s);
+        check("Upsample-7 nearest scales attribute", &l, TOL32);
     }
     {
-        spec s = {0};
-        lcase l = {.op = "Upsample", .nslot = 1, .nout = 1, .tol = TOL32};
-        spec_uniform(&s, 3, D(2, 6, 5), -2, 2);
+        pl_tc_case l = {.op = "Upsample"};
+        input_f32(&l, 3, D(2, 6, 5), -2, 2);
         l.at[l.nat++] = PL_ATTR_S("mode", "linear");
         l.at[l.nat++] = PL_ATTR_FLOATS("scales", sc3, 3);
-        l.s[0] = in_slot(0, false);
-        check("Upsample-7 linear scales attribute", &s, &l);
-        spec_free(&s);
+        check("Upsample-7 linear scales attribute", &l, TOL32);
     }
     for (int half = 0; half < 2; half++) {
         /* opset 9: scales input */
-        spec s = {0};
-        lcase l = {.op = "Upsample", .nslot = 2, .nout = 1, .tol = TOL32, .out_half = {half}};
-        spec_uniform(&s, 4, D(2, 3, 5, 7), -2, 2);
+        pl_tc_case l = {.op = "Upsample", .out_half = {half}};
+        input_f32(&l, 4, D(2, 3, 5, 7), -2, 2)->half = half;
         l.at[l.nat++] = PL_ATTR_S("mode", half ? "nearest" : "linear");
-        l.s[0] = in_slot(0, half);
-        l.s[1] = cst_slot(PL_FLOAT32, 1, D(4), sc);
+        pl_tc_add(&l, PL_TC_CONST, PL_FLOAT32, 1, D(4), sc);
         check(half ? "Upsample-9 nearest scales input float16"
-                   : "Upsample-9 linear scales input float32", &s, &l);
-        spec_free(&s);
+                   : "Upsample-9 linear scales input float32", &l, TOL32);
     }
 }
 
@@ -460,16 +279,20 @@ typedef struct tk_case {
     int values;
 } tk_case;
 
-static void tk_fill(spec *s, const tk_case *c) {
-    int64_t n = numel(c->rank, c->dims), *p = perm(n);
+/* The data input of c (float16 data as float32, cast on the way in). */
+static void tk_fill(pl_tc_case *l, const tk_case *c) {
+    int64_t n = pl_tc_numel(c->rank, c->dims), *p = perm(n);
     if (c->t == PL_FLOAT32 || c->t == PL_FLOAT16) {
-        float *v = spec_add(s, PL_FLOAT32, c->rank, c->dims);
+        pl_tc_slot *x = pl_tc_add(l, PL_TC_INPUT, PL_FLOAT32, c->rank, c->dims, NULL);
+        float *v = x->data;
         int64_t *hp = c->t == PL_FLOAT16 ? perm(0x7BFF) : NULL;
+        x->half = c->t == PL_FLOAT16;
         for (int64_t i = 0; i < n; i++) {
             if (c->values == V_TIES) /* 33 levels: heavy ties, resolved by index */
-                v[i] = (float)((int64_t)(rnd() % 33) - 16) / 8.0f;
+                v[i] = (float)((int64_t)(pl_tc_rnd() % 33) - 16) / 8.0f;
             else if (c->t == PL_FLOAT16) /* distinct magnitudes (n < 0x7BFF): no ties */
-                v[i] = half_bits((uint16_t)((1 + hp[i % 0x7BFE]) | (rnd() & 1 ? 0x8000 : 0)));
+                v[i] = pl__half_to_float(
+                    (uint16_t)((1 + hp[i % 0x7BFE]) | (pl_tc_rnd() & 1 ? 0x8000 : 0)));
             else /* distinct multiples of 2^-10 */
                 v[i] = (float)(p[i] - n / 2) / 1024.0f;
         }
@@ -485,14 +308,15 @@ static void tk_fill(spec *s, const tk_case *c) {
         }
         free(hp);
     } else if (c->t == PL_INT64) {
-        int64_t *v = spec_add(s, PL_INT64, c->rank, c->dims);
+        int64_t *v = pl_tc_add(l, PL_TC_INPUT, PL_INT64, c->rank, c->dims, NULL)->data;
         /* within float's exact integers: the outputs are compared as floats */
         for (int64_t i = 0; i < n; i++)
-            v[i] = c->values == V_TIES ? (int64_t)(rnd() % 50) - 25 : (p[i] - n / 2) * 3;
+            v[i] = c->values == V_TIES ? (int64_t)(pl_tc_rnd() % 50) - 25 : (p[i] - n / 2) * 3;
     } else {
-        int32_t *v = spec_add(s, PL_INT32, c->rank, c->dims);
+        int32_t *v = pl_tc_add(l, PL_TC_INPUT, PL_INT32, c->rank, c->dims, NULL)->data;
         for (int64_t i = 0; i < n; i++)
-            v[i] = c->values == V_TIES ? (int32_t)(rnd() % 50) - 25 : (int32_t)(p[i] - n / 2);
+            v[i] = c->values == V_TIES ? (int32_t)(pl_tc_rnd() % 50) - 25
+                                       : (int32_t)(p[i] - n / 2);
     }
     free(p);
 }
@@ -521,33 +345,30 @@ static void test_topk_long(void) {
         {2, {4, 8000}, 1, 10, 0, PL_INT32, V_DISTINCT},
         {2, {1, 70000}, 1, 500, 1, PL_INT32, V_TIES},
     };
-    NEED_GPU();
+    PL_TC_NEED_GPU();
     for (size_t c = 0; c < sizeof(cs) / sizeof(cs[0]); c++) {
         const tk_case *t = &cs[c];
-        spec s = {0};
-        bool half = t->t == PL_FLOAT16;
-        lcase l = {.op = "TopK", .nslot = 2, .nout = 2, .out_half = {half, false}};
+        pl_tc_case l = {.op = "TopK", .nout = 2, .out_half = {t->t == PL_FLOAT16, false}};
         int64_t k = t->k;
         char what[160];
-        tk_fill(&s, t);
+        tk_fill(&l, t);
         l.at[l.nat++] = PL_ATTR_I("axis", t->axis);
         l.at[l.nat++] = PL_ATTR_I("largest", t->largest);
         l.at[l.nat++] = PL_ATTR_I("sorted", 1);
-        l.s[0] = in_slot(0, half);
-        l.s[1] = cst_slot(PL_INT64, 1, D(1), &k);
+        pl_tc_add(&l, PL_TC_CONST, PL_INT64, 1, D(1), &k);
         snprintf(what, sizeof(what), "TopK %s dims [%lld,%lld%s%.0lld] axis %lld k %lld largest "
                  "%lld %s", pl_dtype_name(t->t), (long long)t->dims[0], (long long)t->dims[1],
                  t->rank > 2 ? "," : "", t->rank > 2 ? (long long)t->dims[2] : 0LL,
                  (long long)t->axis, (long long)k, (long long)t->largest,
                  t->values == V_TIES ? "ties" : t->values == V_SPECIAL ? "NaN/zeros/inf"
                                                                       : "distinct");
-        check(what, &s, &l);
-        spec_free(&s);
+        check(what, &l, 0);
     }
 }
 
 int main(void) {
     pl_tc_catch_crashes();
+    pl_tc_srand(11);
     PL_RUN(test_pad_constant);
     PL_RUN(test_resize_cubic);
     PL_RUN(test_resize_more);
