@@ -13,15 +13,6 @@
 #include "backends/cuda/cuda-internal.h"
 #include "backends/cuda/cuda-shape.cuh"
 
-static cudaStream_t pl__xstream(const pl__kernel_args *a) {
-    return ((pl__cuda_ctx *)a->bctx)->stream;
-}
-
-static bool pl__xdecline(const pl__kernel_args *a, const char *what) {
-    pl__cuda_unsupported(a, "%s", what);
-    return false;
-}
-
 /* The storage types the numeric kernels instantiate. */
 static bool pl__xnum(pl_dtype t) {
     return t == PL_FLOAT32 || t == PL_FLOAT16 || t == PL_INT32 || t == PL_INT64;
@@ -60,10 +51,10 @@ static pl_status pl__xscalar(const pl__kernel_args *a, int k, int64_t *v) {
 static bool pl__arg_supports(const pl__kernel_args *a) {
     int axis;
     if (!pl__xnum(a->in[0].dtype) || a->out[0].dtype != PL_INT64)
-        return pl__xdecline(a, "input must be float32/float16/int32/int64, output int64");
+        return pl__cuda_decline(a, "input must be float32/float16/int32/int64, output int64");
     if (a->in[0].rank == 0 ||
         !pl__xaxis(pl__attr_int(&a->layer->attrs, "axis", 0), a->in[0].rank, &axis))
-        return pl__xdecline(a, "axis out of range");
+        return pl__cuda_decline(a, "axis out of range");
     return true;
 }
 
@@ -74,7 +65,7 @@ static pl_status pl__arg_run(const pl__kernel_args *a) {
     if (x->rank == 0 || !pl__xaxis(pl__attr_int(&a->layer->attrs, "axis", 0), x->rank, &axis))
         return pl__cuda_unsupported(a, "axis out of range");
     pl__xsplit(x, axis, &outer, &r, &inner);
-    return PL__CU(a, pl__cu_argminmax(pl__xstream(a), x->dtype, x->data, a->out[0].data, outer, r,
+    return PL__CU(a, pl__cu_argminmax(pl__cuda_stream(a), x->dtype, x->data, a->out[0].data, outer, r,
                                       inner, strcmp(a->layer->op, "ArgMax") == 0,
                                       pl__attr_int(&a->layer->attrs, "select_last_index", 0) != 0));
 }
@@ -98,9 +89,9 @@ static bool pl__topk_supports(const pl__kernel_args *a) {
     int64_t outer, n, inner;
     if (!pl__xnum(a->in[0].dtype) || a->nout != 2 || a->out[0].dtype != a->in[0].dtype ||
         a->out[1].dtype != PL_INT64)
-        return pl__xdecline(a, "input must be float32/float16/int32/int64, indices int64");
+        return pl__cuda_decline(a, "input must be float32/float16/int32/int64, indices int64");
     if (!pl__topk_geometry(a, &outer, &n, &inner))
-        return pl__xdecline(a, "axis out of range");
+        return pl__cuda_decline(a, "axis out of range");
     if (n > PL__CU_TOPK_MAX && outer * inner > 0 && (outer > INT32_MAX / n ||
                                                       outer * n > INT32_MAX / inner)) {
         pl__cuda_unsupported(a, "%lld elements exceed the sort's 32-bit offsets",
@@ -140,7 +131,7 @@ static pl_status pl__topk_run(const pl__kernel_args *a) {
         return pl__fail(PL_ERR_SHAPE, "node '%s' (TopK): K=%lld is out of range for extent %lld",
                         pl__layer_label(a->layer), (long long)k, (long long)n);
     if (n <= PL__CU_TOPK_MAX)
-        return PL__CU(a, pl__cu_topk(pl__xstream(a), x->dtype, x->data, a->out[0].data,
+        return PL__CU(a, pl__cu_topk(pl__cuda_stream(a), x->dtype, x->data, a->out[0].data,
                                      a->out[1].data, outer, n, inner, k,
                                      pl__attr_int(&a->layer->attrs, "largest", 1) != 0));
     if (k == 0 || outer * inner == 0)
@@ -150,7 +141,7 @@ static pl_status pl__topk_run(const pl__kernel_args *a) {
     if (need > a->workspace_size)
         return pl__cuda_unsupported(a, "the sort needs %zu bytes of workspace, %zu were planned",
                                     need, a->workspace_size);
-    return PL__CU(a, pl__cu_topk_big(pl__xstream(a), x->dtype, x->data, a->out[0].data,
+    return PL__CU(a, pl__cu_topk_big(pl__cuda_stream(a), x->dtype, x->data, a->out[0].data,
                                      a->out[1].data, outer, n, inner, k,
                                      pl__attr_int(&a->layer->attrs, "largest", 1) != 0,
                                      a->workspace, a->workspace_size));
@@ -161,9 +152,9 @@ static pl_status pl__topk_run(const pl__kernel_args *a) {
 static bool pl__cumsum_supports(const pl__kernel_args *a) {
     if (!(pl__xnum(a->in[0].dtype) || a->in[0].dtype == PL_FLOAT64) ||
         a->out[0].dtype != a->in[0].dtype)
-        return pl__xdecline(a, "input must be float32/float16/float64/int32/int64");
+        return pl__cuda_decline(a, "input must be float32/float16/float64/int32/int64");
     if (a->in[0].rank == 0)
-        return pl__xdecline(a, "input must have rank >= 1");
+        return pl__cuda_decline(a, "input must have rank >= 1");
     return true;
 }
 
@@ -178,7 +169,7 @@ static pl_status pl__cumsum_run(const pl__kernel_args *a) {
         return pl__fail(PL_ERR_SHAPE, "node '%s' (CumSum): axis %lld is out of range for rank %d",
                         pl__layer_label(a->layer), (long long)ax, x->rank);
     pl__xsplit(x, axis, &outer, &r, &inner);
-    return PL__CU(a, pl__cu_cumsum(pl__xstream(a), x->dtype, x->data, a->out[0].data, outer, r,
+    return PL__CU(a, pl__cu_cumsum(pl__cuda_stream(a), x->dtype, x->data, a->out[0].data, outer, r,
                                    inner, pl__attr_int(&a->layer->attrs, "exclusive", 0) != 0,
                                    pl__attr_int(&a->layer->attrs, "reverse", 0) != 0));
 }
@@ -243,7 +234,7 @@ static bool pl__gel_supports(const pl__kernel_args *a) {
     pl__cu_elem g;
     const char *why = NULL;
     if (!pl__elem_geom(a, &g, &why))
-        return pl__xdecline(a, why);
+        return pl__cuda_decline(a, why);
     return true;
 }
 
@@ -254,7 +245,7 @@ static pl_status pl__gel_run(const pl__kernel_args *a) {
     if (!pl__elem_geom(a, &g, &why))
         return pl__fail(PL_ERR_SHAPE, "node '%s' (GatherElements): %s",
                         pl__layer_label(a->layer), why);
-    s = PL__CU(a, pl__cu_gather_elements(pl__xstream(a), pl_dtype_size(a->in[0].dtype),
+    s = PL__CU(a, pl__cu_gather_elements(pl__cuda_stream(a), pl_dtype_size(a->in[0].dtype),
                                          a->in[0].data, a->in[1].data, a->in[1].dtype,
                                          a->out[0].data, &g, pl__cuda_ctx_of(a)->flag_dev));
     return pl__xindex_check(a, g.axis_dim, s);
@@ -290,7 +281,7 @@ static bool pl__sca_supports(const pl__kernel_args *a) {
     pl__cu_elem g;
     const char *why = NULL;
     if (a->nin != 3 || !pl__sca_check(a, &g, &why))
-        return pl__xdecline(a, why ? why : "expected 3 inputs");
+        return pl__cuda_decline(a, why ? why : "expected 3 inputs");
     return true;
 }
 
@@ -304,9 +295,9 @@ static pl_status pl__sca_run(const pl__kernel_args *a) {
                         pl__layer_label(a->layer), why ? why : "expected 3 inputs");
     if (a->out[0].data != x->data &&
         (s = PL__CU(a, cudaMemcpyAsync(a->out[0].data, x->data, pl__tview_bytes(x),
-                                       cudaMemcpyDeviceToDevice, pl__xstream(a)))))
+                                       cudaMemcpyDeviceToDevice, pl__cuda_stream(a)))))
         return s;
-    s = PL__CU(a, pl__cu_scatter_elements(pl__xstream(a), x->dtype, a->in[1].data, a->in[1].dtype,
+    s = PL__CU(a, pl__cu_scatter_elements(pl__cuda_stream(a), x->dtype, a->in[1].data, a->in[1].dtype,
                                           a->in[2].data, a->out[0].data, &g, pl__sca_red(a),
                                           pl__cuda_ctx_of(a)->flag_dev));
     return pl__xindex_check(a, g.axis_dim, s);
@@ -318,9 +309,9 @@ static bool pl__onehot_supports(const pl__kernel_args *a) {
     size_t es = pl_dtype_size(a->out[0].dtype);
     pl_dtype it = a->in[0].dtype;
     if (!(es == 1 || es == 2 || es == 4 || es == 8) || a->in[2].dtype != a->out[0].dtype)
-        return pl__xdecline(a, "values must have 1-, 2-, 4- or 8-byte elements");
+        return pl__cuda_decline(a, "values must have 1-, 2-, 4- or 8-byte elements");
     if (!(pl__xidx(it) || it == PL_FLOAT32))
-        return pl__xdecline(a, "indices must be int32, int64 or float32");
+        return pl__cuda_decline(a, "indices must be int32, int64 or float32");
     return true;
 }
 
@@ -338,7 +329,7 @@ static pl_status pl__onehot_run(const pl__kernel_args *a) {
                         "the output", pl__layer_label(a->layer));
     outer = pl__numel(axis, ix->dims);
     inner = pl__numel(ix->rank - axis, ix->dims + axis);
-    return PL__CU(a, pl__cu_onehot(pl__xstream(a), pl_dtype_size(y->dtype), ix->data, ix->dtype,
+    return PL__CU(a, pl__cu_onehot(pl__cuda_stream(a), pl_dtype_size(y->dtype), ix->data, ix->dtype,
                                    a->in[2].data, y->data, outer, depth, inner));
 }
 
@@ -386,11 +377,11 @@ static bool pl__ds_supports(const pl__kernel_args *a) {
     pl__cu_copy c;
     size_t es = pl_dtype_size(a->in[0].dtype);
     if (!(es == 1 || es == 2 || es == 4 || es == 8))
-        return pl__xdecline(a, "elements must be 1, 2, 4 or 8 bytes");
+        return pl__cuda_decline(a, "elements must be 1, 2, 4 or 8 bytes");
     if (pl__cuda_nhwc(a->layer))
-        return pl__xdecline(a, "channels-last storage is not handled");
+        return pl__cuda_decline(a, "channels-last storage is not handled");
     if (!pl__ds_plan(a, &c))
-        return pl__xdecline(a, "expected a 4-D input with dims divisible by the blocksize");
+        return pl__cuda_decline(a, "expected a 4-D input with dims divisible by the blocksize");
     return true;
 }
 
@@ -401,7 +392,7 @@ static pl_status pl__ds_run(const pl__kernel_args *a) {
                         "by the blocksize", pl__layer_label(a->layer), a->layer->op);
     if (pl__tview_numel(&a->in[0]) == 0)
         return PL_OK;
-    return PL__CU(a, pl__cu_strided_copy(pl__xstream(a), pl_dtype_size(a->in[0].dtype),
+    return PL__CU(a, pl__cu_strided_copy(pl__cuda_stream(a), pl_dtype_size(a->in[0].dtype),
                                          a->in[0].data, a->out[0].data, &c));
 }
 
@@ -411,7 +402,7 @@ static bool pl__nonzero_supports(const pl__kernel_args *a) {
     size_t es = pl_dtype_size(a->in[0].dtype);
     if (!(es == 1 || es == 2 || es == 4 || es == 8) || a->in[0].rank > 8 ||
         a->out[0].dtype != PL_INT64)
-        return pl__xdecline(a, "input must have 1-, 2-, 4- or 8-byte elements and rank <= 8");
+        return pl__cuda_decline(a, "input must have 1-, 2-, 4- or 8-byte elements and rank <= 8");
     return true;
 }
 
@@ -432,7 +423,7 @@ static pl_status pl__nonzero_run(const pl__kernel_args *a) {
                         "numel] upper bound", pl__layer_label(a->layer));
     if (a->workspace_size < sizeof(unsigned long long))
         return pl__cuda_unsupported(a, "workspace too small");
-    if ((s = PL__CU(a, pl__cu_nonzero(pl__xstream(a), pl_dtype_size(t), flt, x->data, x->rank,
+    if ((s = PL__CU(a, pl__cu_nonzero(pl__cuda_stream(a), pl_dtype_size(t), flt, x->data, x->rank,
                                       x->dims, y->data, a->workspace, &nnz))))
         return s;
     y->dims[1] = nnz;

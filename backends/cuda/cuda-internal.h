@@ -116,6 +116,17 @@ bool pl__cuda_fused_act(const pl__layer *l, int *act, float *alpha, float *beta)
 /* Whether dtype is a float type the device kernels store (float32, float16). */
 static inline bool pl__cuda_flt(pl_dtype t) { return t == PL_FLOAT32 || t == PL_FLOAT16; }
 
+/* The stream a kernel launches on: the context's current lane. */
+static inline cudaStream_t pl__cuda_stream(const pl__kernel_args *a) {
+    return ((const pl__cuda_ctx *)a->bctx)->stream;
+}
+
+/* For supports(): records why the GPU kernel declines (the runtime logs it) and returns false. */
+static inline bool pl__cuda_decline(const pl__kernel_args *a, const char *what) {
+    pl__cuda_unsupported(a, "%s", what);
+    return false;
+}
+
 /* Whether the layout pass (cuda-layout.c) stored this layer's 4-D activations channels-last
  * ([N, H, W, C] in memory, dims still logical NCHW): attribute "cuda.nhwc". */
 static inline bool pl__cuda_nhwc(const pl__layer *l) {

@@ -12,15 +12,6 @@
 #include "backends/cuda/cuda-internal.h"
 #include "backends/cuda/cuda-misc.cuh"
 
-static cudaStream_t pl__mstream(const pl__kernel_args *a) {
-    return ((pl__cuda_ctx *)a->bctx)->stream;
-}
-
-static bool pl__mdecline(const pl__kernel_args *a, const char *what) {
-    pl__cuda_unsupported(a, "%s", what);
-    return false;
-}
-
 static bool pl__mflt(pl_dtype t) {
     return t == PL_FLOAT32 || t == PL_FLOAT16 || t == PL_BFLOAT16 || t == PL_FLOAT64;
 }
@@ -43,9 +34,9 @@ static int pl__un_code(const pl__kernel_args *a) {
 static bool pl__un_supports(const pl__kernel_args *a) {
     pl_dtype t = a->in[0].dtype;
     if (a->out[0].dtype != PL_BOOL)
-        return pl__mdecline(a, "output must be bool");
+        return pl__cuda_decline(a, "output must be bool");
     if (pl__un_code(a) == PL__MISC_NOT ? t != PL_BOOL : !pl__mflt(t))
-        return pl__mdecline(a, pl__un_code(a) == PL__MISC_NOT
+        return pl__cuda_decline(a, pl__un_code(a) == PL__MISC_NOT
                                    ? "input must be bool"
                                    : "input must be float32/float16/bfloat16/float64");
     return true;
@@ -56,7 +47,7 @@ static pl_status pl__un_run(const pl__kernel_args *a) {
     /* read as floats, like the CPU kernel (an INT attribute converts) */
     int pos = pl__attr_float(at, "detect_positive", 1) != 0;
     int neg = pl__attr_float(at, "detect_negative", 1) != 0;
-    return PL__CU(a, pl__cu_misc_unary(pl__mstream(a), pl__un_code(a), a->in[0].dtype,
+    return PL__CU(a, pl__cu_misc_unary(pl__cuda_stream(a), pl__un_code(a), a->in[0].dtype,
                                        a->in[0].data, a->out[0].data,
                                        pl__tview_numel(&a->in[0]), pos, neg));
 }
@@ -66,14 +57,14 @@ static pl_status pl__un_run(const pl__kernel_args *a) {
 static bool pl__mod_supports(const pl__kernel_args *a) {
     pl_dtype t = a->in[0].dtype;
     if (!(pl__mflt(t) || pl__mint(t)) || a->in[1].dtype != t || a->out[0].dtype != t)
-        return pl__mdecline(a, "operands and output must share one of float32/float16/bfloat16/"
+        return pl__cuda_decline(a, "operands and output must share one of float32/float16/bfloat16/"
                                "float64/int8/uint8/int32/int64");
     if (pl__attr_string(&a->layer->attrs, "activation", NULL))
-        return pl__mdecline(a, "a fused activation is not handled");
+        return pl__cuda_decline(a, "a fused activation is not handled");
     if (pl__cuda_nhwc(a->layer))
-        return pl__mdecline(a, "channels-last storage is not handled");
+        return pl__cuda_decline(a, "channels-last storage is not handled");
     if (a->out[0].rank > PL__CU_MAX_RANK)
-        return pl__mdecline(a, "rank too high");
+        return pl__cuda_decline(a, "rank too high");
     return true;
 }
 
@@ -92,7 +83,7 @@ static pl_status pl__mod_run(const pl__kernel_args *a) {
     pl__broadcast_geometry(y, ops, 2, &m, bc.dims, bc.st);
     bc.rank = m;
     bc.nops = 2;
-    return PL__CU(a, pl__cu_misc_mod(pl__mstream(a), y->dtype, c_fmod, a->in[0].data,
+    return PL__CU(a, pl__cu_misc_mod(pl__cuda_stream(a), y->dtype, c_fmod, a->in[0].data,
                                      a->in[1].data, y->data, &bc, n));
 }
 
@@ -102,9 +93,9 @@ static bool pl__cos_supports(const pl__kernel_args *a) {
     const pl_attr *v = pl__attrs_find(&a->layer->attrs, "value");
     size_t es = pl_dtype_size(a->out[0].dtype);
     if (!pl__mes_ok(es))
-        return pl__mdecline(a, "elements must be 1, 2, 4 or 8 bytes");
+        return pl__cuda_decline(a, "elements must be 1, 2, 4 or 8 bytes");
     if (v && (v->type != PL_ATTR_BYTES || (size_t)v->count != es))
-        return pl__mdecline(a, "attribute 'value' does not hold one element");
+        return pl__cuda_decline(a, "attribute 'value' does not hold one element");
     return true;
 }
 
@@ -121,7 +112,7 @@ static pl_status pl__cos_run(const pl__kernel_args *a) {
     if (v) /* the element's bytes as they lie in memory (little-endian host and device) */
         memcpy(&bits, v->bytes, es);
     return PL__CU(a,
-                  pl__cu_misc_fill(pl__mstream(a), es, bits, y->data, pl__tview_numel(y)));
+                  pl__cu_misc_fill(pl__cuda_stream(a), es, bits, y->data, pl__tview_numel(y)));
 }
 
 /* ---- Range ---- */
@@ -129,11 +120,11 @@ static pl_status pl__cos_run(const pl__kernel_args *a) {
 static bool pl__range_supports(const pl__kernel_args *a) {
     pl_dtype t = a->out[0].dtype;
     if (!(pl__mflt(t) || pl__mint(t)))
-        return pl__mdecline(a, "type must be float32/float16/bfloat16/float64/int8/uint8/int32/"
+        return pl__cuda_decline(a, "type must be float32/float16/bfloat16/float64/int8/uint8/int32/"
                                "int64");
     for (int k = 0; k < 3; k++)
         if (a->in[k].dtype != t)
-            return pl__mdecline(a, "start, limit and delta must have the output's type");
+            return pl__cuda_decline(a, "start, limit and delta must have the output's type");
     return true;
 }
 
@@ -178,21 +169,21 @@ static pl_status pl__range_run(const pl__kernel_args *a) {
         return s;
     }
     return PL__CU(a,
-                  pl__cu_misc_range(pl__mstream(a), y->dtype, fb, fd, ib, id, y->data, n));
+                  pl__cu_misc_range(pl__cuda_stream(a), y->dtype, fb, fd, ib, id, y->data, n));
 }
 
 /* ---- Trilu ---- */
 
 static bool pl__trilu_supports(const pl__kernel_args *a) {
     if (!pl__mes_ok(pl_dtype_size(a->in[0].dtype)))
-        return pl__mdecline(a, "elements must be 1, 2, 4 or 8 bytes");
+        return pl__cuda_decline(a, "elements must be 1, 2, 4 or 8 bytes");
     if (a->in[0].rank < 2)
-        return pl__mdecline(a, "input rank must be >= 2");
+        return pl__cuda_decline(a, "input rank must be >= 2");
     if (a->nin > 1 && a->in[1].dtype != PL_DTYPE_INVALID && a->in[1].dtype != PL_INT64 &&
         a->in[1].dtype != PL_INT32)
-        return pl__mdecline(a, "k must be int64 or int32");
+        return pl__cuda_decline(a, "k must be int64 or int32");
     if (pl__cuda_nhwc(a->layer))
-        return pl__mdecline(a, "channels-last storage is not handled");
+        return pl__cuda_decline(a, "channels-last storage is not handled");
     return true;
 }
 
@@ -215,7 +206,7 @@ static pl_status pl__trilu_run(const pl__kernel_args *a) {
         if (kt != PL_INT64 && kt != PL_INT32)
             return pl__cuda_unsupported(a, "k must be int64 or int32");
     }
-    return PL__CU(a, pl__cu_misc_trilu(pl__mstream(a), pl_dtype_size(x->dtype), x->data,
+    return PL__CU(a, pl__cu_misc_trilu(pl__cuda_stream(a), pl_dtype_size(x->dtype), x->data,
                                        a->out[0].data, pl__tview_numel(x) / (R * C), R, C, kp,
                                        kt, pl__attr_int(&a->layer->attrs, "upper", 1) != 0));
 }
@@ -243,11 +234,11 @@ static bool pl__lp_supports(const pl__kernel_args *a) {
     int64_t o, n, i;
     int p;
     if (!pl__cuda_flt(a->in[0].dtype) || a->out[0].dtype != a->in[0].dtype)
-        return pl__mdecline(a, "float32/float16 only");
+        return pl__cuda_decline(a, "float32/float16 only");
     if (!pl__lp_geom(a, &o, &n, &i, &p))
-        return pl__mdecline(a, "axis out of range or p not 1 or 2");
+        return pl__cuda_decline(a, "axis out of range or p not 1 or 2");
     if (pl__cuda_nhwc(a->layer))
-        return pl__mdecline(a, "channels-last storage is not handled");
+        return pl__cuda_decline(a, "channels-last storage is not handled");
     return true;
 }
 
@@ -257,7 +248,7 @@ static pl_status pl__lp_run(const pl__kernel_args *a) {
     if (!pl__lp_geom(a, &outer, &n, &inner, &p))
         return pl__fail(PL_ERR_SHAPE, "node '%s' (LpNormalization): axis out of range or p not "
                         "1 or 2", pl__layer_label(a->layer));
-    return PL__CU(a, pl__cu_misc_lpnorm(pl__mstream(a), a->in[0].dtype, a->in[0].data,
+    return PL__CU(a, pl__cu_misc_lpnorm(pl__cuda_stream(a), a->in[0].dtype, a->in[0].data,
                                         a->out[0].data, outer, n, inner, p));
 }
 

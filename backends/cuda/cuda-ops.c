@@ -21,20 +21,11 @@
 #include "graph/ops-nn.h"
 #include "graph/ops-shape.h"
 
-static cudaStream_t pl__stream(const pl__kernel_args *a) {
-    return ((pl__cuda_ctx *)a->bctx)->stream;
-}
-
-static bool pl__decline(const pl__kernel_args *a, const char *what) {
-    pl__cuda_unsupported(a, "%s", what);
-    return false;
-}
-
 static bool pl__small(const pl__kernel_args *a) {
     /* the device kernels index with int64 but split work in int32 blocks of the grid */
     for (int k = 0; k < a->nout; k++)
         if (pl__tview_numel(&a->out[k]) >= ((int64_t)1 << 40))
-            return pl__decline(a, "tensor too large");
+            return pl__cuda_decline(a, "tensor too large");
     return true;
 }
 
@@ -126,7 +117,7 @@ static const pl__un_def *pl__unary_def(const char *op) {
 
 static bool pl__unary_code_ok(const pl__kernel_args *a, int code) {
     if (a->out[0].dtype != a->in[0].dtype || !pl__cu_unary_ok(code, a->in[0].dtype))
-        return pl__decline(a, pl__ew_int(a->in[0].dtype)
+        return pl__cuda_decline(a, pl__ew_int(a->in[0].dtype)
                                   ? "integers: Abs, Neg, Relu, Sign and Clip only"
                                   : "dtype not handled on the GPU");
     return pl__small(a);
@@ -135,7 +126,7 @@ static bool pl__unary_code_ok(const pl__kernel_args *a, int code) {
 static bool pl__unary_supports(const pl__kernel_args *a) {
     const pl__un_def *d = pl__unary_def(a->layer->op);
     if (!d)
-        return pl__decline(a, "not a unary op");
+        return pl__cuda_decline(a, "not a unary op");
     return pl__unary_code_ok(a, d->code);
 }
 
@@ -151,7 +142,7 @@ static pl_status pl__unary_run(const pl__kernel_args *a) {
     be = d->bn ? pl__attr_float(at, d->bn, d->bd) : d->bd;
     if (code == PL__UN_GELU && strcmp(pl__attr_string(at, "approximate", "none"), "tanh") == 0)
         code = PL__UN_GELU_TANH;
-    return PL__CU(a, pl__cu_unary(pl__stream(a), code, a->in[0].dtype, a->in[0].data,
+    return PL__CU(a, pl__cu_unary(pl__cuda_stream(a), code, a->in[0].dtype, a->in[0].data,
                                   a->out[0].data, pl__tview_numel(&a->in[0]), al, be, NULL, NULL,
                                   a->in[0].dtype));
 }
@@ -162,7 +153,7 @@ static bool pl__clip_supports(const pl__kernel_args *a) {
     for (int k = 1; k < a->nin; k++)
         if (a->in[k].dtype != PL_DTYPE_INVALID &&
             (a->in[k].dtype != a->in[0].dtype || pl__tview_numel(&a->in[k]) != 1))
-            return pl__decline(a, "min/max must be scalars of the input's type");
+            return pl__cuda_decline(a, "min/max must be scalars of the input's type");
     return true;
 }
 
@@ -171,7 +162,7 @@ static pl_status pl__clip_run(const pl__kernel_args *a) {
     double lo = pl__attr_float(at, "min", -INFINITY);
     double hi = pl__attr_float(at, "max", INFINITY);
     const void *plo = a->nin > 1 ? a->in[1].data : NULL, *phi = a->nin > 2 ? a->in[2].data : NULL;
-    return PL__CU(a, pl__cu_unary(pl__stream(a), PL__UN_CLIP, a->in[0].dtype, a->in[0].data,
+    return PL__CU(a, pl__cu_unary(pl__cuda_stream(a), PL__UN_CLIP, a->in[0].dtype, a->in[0].data,
                                   a->out[0].data, pl__tview_numel(&a->in[0]), lo, hi, plo, phi,
                                   a->in[0].dtype));
 }
@@ -200,7 +191,7 @@ static pl_status pl__relayout_run(const pl__kernel_args *a, int64_t dir) {
         cp.dst_st[i] = cp.dst_st[i + 1] * cp.dims[i + 1];
     if (n * c * h * w == 0)
         return PL_OK;
-    return PL__CU(a, pl__cu_strided_copy(pl__stream(a), pl_dtype_size(x->dtype), x->data,
+    return PL__CU(a, pl__cu_strided_copy(pl__cuda_stream(a), pl_dtype_size(x->dtype), x->data,
                                          a->out[0].data, &cp));
 }
 
@@ -213,12 +204,12 @@ static pl_status pl__copy_run(const pl__kernel_args *a) {
     if (a->out[0].data == a->in[0].data || !bytes)
         return PL_OK;
     return PL__CU(a, cudaMemcpyAsync(a->out[0].data, a->in[0].data, bytes,
-                                     cudaMemcpyDeviceToDevice, pl__stream(a)));
+                                     cudaMemcpyDeviceToDevice, pl__cuda_stream(a)));
 }
 
 static bool pl__copy_supports(const pl__kernel_args *a) {
     if (pl__tview_bytes(&a->in[0]) != pl__tview_bytes(&a->out[0]))
-        return pl__decline(a, "output size differs from the input");
+        return pl__cuda_decline(a, "output size differs from the input");
     return true;
 }
 
@@ -263,30 +254,30 @@ static bool pl__binary_supports(const pl__kernel_args *a) {
     int act;
     float al, be;
     if (!d)
-        return pl__decline(a, "not a binary op");
+        return pl__cuda_decline(a, "not a binary op");
     if (pl__pow_general(a, d)) {
         if (!(pl__ew_float(t) || pl__ew_int(t)) ||
             !(pl__ew_float(a->in[1].dtype) || pl__ew_int(a->in[1].dtype)) ||
             a->out[0].dtype != t)
-            return pl__decline(a, "numeric base and exponent needed");
+            return pl__cuda_decline(a, "numeric base and exponent needed");
     } else {
         for (int k = 1; k < a->nin; k++)
             if (a->in[k].dtype != t)
-                return pl__decline(a, "operands of one type needed");
+                return pl__cuda_decline(a, "operands of one type needed");
         if (d->code == PL__BIN_AND || d->code == PL__BIN_OR || d->code == PL__BIN_XOR) {
             if (t != PL_BOOL)
-                return pl__decline(a, "bool operands needed");
+                return pl__cuda_decline(a, "bool operands needed");
         } else if (!(pl__ew_float(t) || (d->ints && pl__ew_int(t)) ||
                      (d->bools && t == PL_BOOL))) {
-            return pl__decline(a, "dtype not handled on the GPU");
+            return pl__cuda_decline(a, "dtype not handled on the GPU");
         }
     }
     /* activations are fused into float32/float16 layers only (the CPU applies none to float64) */
     if (!pl__cuda_fused_act(a->layer, &act, &al, &be) ||
         (act && (!pl__cuda_flt(t) || pl__pow_general(a, d))))
-        return pl__decline(a, "fused activation not handled");
+        return pl__cuda_decline(a, "fused activation not handled");
     if (a->out[0].rank > PL__CU_MAX_RANK)
-        return pl__decline(a, "rank too high");
+        return pl__cuda_decline(a, "rank too high");
     return pl__small(a);
 }
 
@@ -306,12 +297,12 @@ static pl_status pl__binary_run(const pl__kernel_args *a) {
     if (pl__pow_general(a, d)) {
         const pl__tview *ops[2] = {&a->in[0], &a->in[1]};
         pl__bcast_make(Y, ops, 2, &bc);
-        return PL__CU(a, pl__cu_pow(pl__stream(a), a->in[0].dtype, a->in[1].dtype, a->in[0].data,
+        return PL__CU(a, pl__cu_pow(pl__cuda_stream(a), a->in[0].dtype, a->in[1].dtype, a->in[0].data,
                                     a->in[1].data, Y->data, &bc, n));
     }
     if (a->nin == 1) /* variadic with one input: a copy (Mean of one is itself) */
         return PL__CU(a, cudaMemcpyAsync(Y->data, a->in[0].data, pl__tview_bytes(Y),
-                                         cudaMemcpyDeviceToDevice, pl__stream(a)));
+                                         cudaMemcpyDeviceToDevice, pl__cuda_stream(a)));
     if (pl__cuda_nhwc(a->layer)) {
         /* channels-last operands (all 4-D, the layout pass checks): broadcast over the dims in
          * memory order [N, H, W, C]; an operand with H = W = 1 is stored alike in both layouts */
@@ -331,7 +322,7 @@ static pl_status pl__binary_run(const pl__kernel_args *a) {
         ops[0] = &pin[0];
         ops[1] = &pin[1];
         pl__bcast_make(&py, ops, 2, &bc);
-        return PL__CU(a, pl__cu_binary(pl__stream(a), d->code, a->in[0].dtype, Y->dtype,
+        return PL__CU(a, pl__cu_binary(pl__cuda_stream(a), d->code, a->in[0].dtype, Y->dtype,
                                        a->in[0].data, a->in[1].data, Y->data, &bc, n, act, al,
                                        be));
     }
@@ -342,19 +333,19 @@ static pl_status pl__binary_run(const pl__kernel_args *a) {
         ops[0] = k == 1 ? &a->in[0] : Y;
         ops[1] = &a->in[k];
         pl__bcast_make(Y, ops, 2, &bc);
-        if ((s = PL__CU(a, pl__cu_binary(pl__stream(a), d->code, a->in[0].dtype, Y->dtype, lhs,
+        if ((s = PL__CU(a, pl__cu_binary(pl__cuda_stream(a), d->code, a->in[0].dtype, Y->dtype, lhs,
                                          a->in[k].data, Y->data, &bc, n,
                                          last && strcmp(d->op, "Mean") ? act : 0, al, be))))
             return s;
     }
     if (strcmp(d->op, "Mean") == 0) {
         if (!pl__cuda_flt(Y->dtype)) /* bfloat16 / float64: a division, as the CPU */
-            return PL__CU(a, pl__cu_div_scalar(pl__stream(a), Y->dtype, Y->data, n,
+            return PL__CU(a, pl__cu_div_scalar(pl__cuda_stream(a), Y->dtype, Y->data, n,
                                                (double)a->nin));
-        if ((s = PL__CU(a, pl__cu_scale(pl__stream(a), Y->dtype, Y->data, n, 1.f / (float)a->nin))))
+        if ((s = PL__CU(a, pl__cu_scale(pl__cuda_stream(a), Y->dtype, Y->data, n, 1.f / (float)a->nin))))
             return s;
         if (act)
-            return PL__CU(a, pl__cu_bias_act(pl__stream(a), Y->dtype, Y->data, n, NULL, Y->dtype,
+            return PL__CU(a, pl__cu_bias_act(pl__cuda_stream(a), Y->dtype, Y->data, n, NULL, Y->dtype,
                                              1, 1, NULL, act, al, be));
     }
     return PL_OK;
@@ -364,9 +355,9 @@ static pl_status pl__binary_run(const pl__kernel_args *a) {
 
 static bool pl__where_supports(const pl__kernel_args *a) {
     if (a->in[0].dtype != PL_BOOL || a->in[1].dtype != a->in[2].dtype || !pl__es_ok(a->in[1].dtype))
-        return pl__decline(a, "bool condition and two operands of one type needed");
+        return pl__cuda_decline(a, "bool condition and two operands of one type needed");
     if (a->out[0].rank > PL__CU_MAX_RANK)
-        return pl__decline(a, "rank too high");
+        return pl__cuda_decline(a, "rank too high");
     return pl__small(a);
 }
 
@@ -374,7 +365,7 @@ static pl_status pl__where_run(const pl__kernel_args *a) {
     const pl__tview *ops[3] = {&a->in[0], &a->in[1], &a->in[2]};
     pl__cu_bcast bc;
     pl__bcast_make(&a->out[0], ops, 3, &bc);
-    return PL__CU(a, pl__cu_where(pl__stream(a), pl_dtype_size(a->out[0].dtype), a->in[0].data,
+    return PL__CU(a, pl__cu_where(pl__cuda_stream(a), pl_dtype_size(a->out[0].dtype), a->in[0].data,
                                   a->in[1].data, a->in[2].data, a->out[0].data, &bc,
                                   pl__tview_numel(&a->out[0])));
 }
@@ -391,12 +382,12 @@ static bool pl__castable(pl_dtype t) {
 
 static bool pl__cast_supports(const pl__kernel_args *a) {
     if (!pl__castable(a->in[0].dtype) || !pl__castable(a->out[0].dtype))
-        return pl__decline(a, "dtype not handled on the GPU");
+        return pl__cuda_decline(a, "dtype not handled on the GPU");
     return pl__small(a);
 }
 
 static pl_status pl__cast_run(const pl__kernel_args *a) {
-    return PL__CU(a, pl__cu_cast(pl__stream(a), a->in[0].data, a->in[0].dtype, a->out[0].data,
+    return PL__CU(a, pl__cu_cast(pl__cuda_stream(a), a->in[0].data, a->in[0].dtype, a->out[0].data,
                                  a->out[0].dtype, pl__tview_numel(&a->in[0])));
 }
 
@@ -431,7 +422,7 @@ static pl_status pl__pool_geometry(const pl__kernel_args *a, pl__cu_win *cw) {
 static bool pl__pool_supports(const pl__kernel_args *a) {
     pl__cu_win w;
     if (!pl__cuda_flt(a->in[0].dtype))
-        return pl__decline(a, "float32/float16 only");
+        return pl__cuda_decline(a, "float32/float16 only");
     return pl__pool_geometry(a, &w) == PL_OK && pl__small(a);
 }
 
@@ -445,11 +436,11 @@ static pl_status pl__pool_run(const pl__kernel_args *a) {
     if (pl__cuda_nhwc(a->layer)) {
         if (a->in[0].rank != 4 || a->nout > 1 || pl__attr_int(at, "storage_order", 0))
             return pl__cuda_unsupported(a, "channels-last pooling: 2-D without indices only");
-        return PL__CU(a, pl__cu_pool_nhwc(pl__stream(a), a->in[0].dtype, a->in[0].data,
+        return PL__CU(a, pl__cu_pool_nhwc(pl__cuda_stream(a), a->in[0].dtype, a->in[0].data,
                                           a->out[0].data, a->in[0].dims[0], a->in[0].dims[1], &w,
                                           is_max, pl__attr_int(at, "count_include_pad", 0) != 0));
     }
-    return PL__CU(a, pl__cu_pool(pl__stream(a), a->in[0].dtype, a->in[0].data, a->out[0].data,
+    return PL__CU(a, pl__cu_pool(pl__cuda_stream(a), a->in[0].dtype, a->in[0].data, a->out[0].data,
                                  is_max && a->nout > 1 ? a->out[1].data : NULL,
                                  a->in[0].dims[0] * a->in[0].dims[1], &w, is_max,
                                  pl__attr_int(at, "count_include_pad", 0) != 0,
@@ -458,7 +449,7 @@ static pl_status pl__pool_run(const pl__kernel_args *a) {
 
 static bool pl__gpool_supports(const pl__kernel_args *a) {
     if (!pl__cuda_flt(a->in[0].dtype) || a->in[0].rank < 3)
-        return pl__decline(a, "float32/float16 of rank >= 3 only");
+        return pl__cuda_decline(a, "float32/float16 of rank >= 3 only");
     return pl__small(a);
 }
 
@@ -466,10 +457,10 @@ static pl_status pl__gpool_run(const pl__kernel_args *a) {
     const pl__tview *x = &a->in[0];
     int64_t sp = pl__numel(x->rank - 2, x->dims + 2);
     if (pl__cuda_nhwc(a->layer)) /* [N, sp, C]: reduce the middle axis */
-        return PL__CU(a, pl__cu_global_pool_nhwc(pl__stream(a), x->dtype, x->data, a->out[0].data,
+        return PL__CU(a, pl__cu_global_pool_nhwc(pl__cuda_stream(a), x->dtype, x->data, a->out[0].data,
                                                  x->dims[0], x->dims[1], sp,
                                                  strcmp(a->layer->op, "GlobalMaxPool") == 0));
-    return PL__CU(a, pl__cu_global_pool(pl__stream(a), x->dtype, x->data, a->out[0].data,
+    return PL__CU(a, pl__cu_global_pool(pl__cuda_stream(a), x->dtype, x->data, a->out[0].data,
                                         x->dims[0] * x->dims[1], sp,
                                         strcmp(a->layer->op, "GlobalMaxPool") == 0));
 }
@@ -481,13 +472,13 @@ static bool pl__bn_supports(const pl__kernel_args *a) {
     int act;
     float al, be;
     if (!pl__cuda_flt(a->in[0].dtype) || a->in[0].rank < 2 || a->nout > 1)
-        return pl__decline(a, "float32/float16 of rank >= 2, inference form only");
+        return pl__cuda_decline(a, "float32/float16 of rank >= 2, inference form only");
     for (int k = 1; k < 5; k++)
         if (a->in[k].dtype != pt || !pl__cuda_flt(pt) ||
             pl__tview_numel(&a->in[k]) != a->in[0].dims[1])
-            return pl__decline(a, "four float parameter vectors of one type needed");
+            return pl__cuda_decline(a, "four float parameter vectors of one type needed");
     if (!pl__cuda_fused_act(a->layer, &act, &al, &be))
-        return pl__decline(a, "fused activation not handled");
+        return pl__cuda_decline(a, "fused activation not handled");
     return pl__small(a);
 }
 
@@ -496,7 +487,7 @@ static pl_status pl__bn_run(const pl__kernel_args *a) {
     int act;
     float al, be;
     pl__cuda_fused_act(a->layer, &act, &al, &be);
-    return PL__CU(a, pl__cu_batchnorm(pl__stream(a), x->dtype, x->data, a->out[0].data,
+    return PL__CU(a, pl__cu_batchnorm(pl__cuda_stream(a), x->dtype, x->data, a->out[0].data,
                                       a->in[1].data, a->in[2].data, a->in[3].data, a->in[4].data,
                                       a->in[1].dtype,
                                       (float)pl__attr_float(&a->layer->attrs, "epsilon", 1e-5),
@@ -513,16 +504,16 @@ static bool pl__ln_supports(const pl__kernel_args *a) {
     int axis = pl__ln_axis(a);
     int64_t inner;
     if (!pl__cuda_flt(a->in[0].dtype) || axis < 0 || axis >= a->in[0].rank)
-        return pl__decline(a, "float32/float16 and a valid axis needed");
+        return pl__cuda_decline(a, "float32/float16 and a valid axis needed");
     inner = pl__numel(a->in[0].rank - axis, a->in[0].dims + axis);
     for (int k = 1; k < a->nin && k < 3; k++)
         if (a->in[k].dtype != PL_DTYPE_INVALID &&
             (a->in[k].dtype != a->in[1].dtype || !pl__cuda_flt(a->in[k].dtype) ||
              pl__tview_numel(&a->in[k]) != inner))
-            return pl__decline(a, "scale and bias must have the normalized shape");
+            return pl__cuda_decline(a, "scale and bias must have the normalized shape");
     for (int k = 1; k < a->nout; k++)
         if (a->out[k].dtype != PL_FLOAT32)
-            return pl__decline(a, "mean and inverse std outputs must be float32");
+            return pl__cuda_decline(a, "mean and inverse std outputs must be float32");
     return pl__small(a);
 }
 
@@ -530,7 +521,7 @@ static pl_status pl__ln_run(const pl__kernel_args *a) {
     const pl__tview *x = &a->in[0];
     int axis = pl__ln_axis(a);
     return PL__CU(a, pl__cu_layernorm(
-                         pl__stream(a), x->dtype, x->data, a->out[0].data, a->in[1].data,
+                         pl__cuda_stream(a), x->dtype, x->data, a->out[0].data, a->in[1].data,
                          a->nin > 2 ? a->in[2].data : NULL, a->in[1].dtype,
                          a->nout > 1 ? a->out[1].data : NULL, a->nout > 2 ? a->out[2].data : NULL,
                          pl__numel(axis, x->dims), pl__numel(x->rank - axis, x->dims + axis),
@@ -542,7 +533,7 @@ static pl_status pl__ln_run(const pl__kernel_args *a) {
 static bool pl__softmax_supports(const pl__kernel_args *a) {
     /* float64 has its own kernels that accumulate in double (cuda-nn.cu) */
     if (!pl__cuda_flt(a->in[0].dtype) && a->in[0].dtype != PL_FLOAT64)
-        return pl__decline(a, "float32, float16 or float64 only");
+        return pl__cuda_decline(a, "float32, float16 or float64 only");
     return pl__small(a);
 }
 
@@ -558,7 +549,7 @@ static pl_status pl__softmax_run(const pl__kernel_args *a) {
     outer = pl__numel(ax, x->dims);
     r = legacy ? pl__numel(x->rank - ax, x->dims + ax) : x->rank ? x->dims[ax] : 1;
     inner = legacy || !x->rank ? 1 : pl__numel(x->rank - ax - 1, x->dims + ax + 1);
-    return PL__CU(a, pl__cu_softmax(pl__stream(a), x->dtype, x->data, a->out[0].data, outer, r,
+    return PL__CU(a, pl__cu_softmax(pl__cuda_stream(a), x->dtype, x->data, a->out[0].data, outer, r,
                                     inner, strcmp(a->layer->op, "LogSoftmax") == 0));
 }
 
@@ -705,12 +696,12 @@ static bool pl__reduce_supports(const pl__kernel_args *a) {
     pl_dtype t = a->in[0].dtype;
     if (!(pl__cuda_flt(t) || t == PL_FLOAT64) || a->out[0].dtype != t ||
         pl__reduce_code(a->layer->op) < 0)
-        return pl__decline(a, "float32/float16/float64 only");
+        return pl__cuda_decline(a, "float32/float16/float64 only");
     if (a->in[0].rank > 8)
-        return pl__decline(a, "rank above 8");
+        return pl__cuda_decline(a, "rank above 8");
     if (pl__reduce_runtime_axes(a)) {
         if (a->in[1].dtype != PL_INT64 && a->in[1].dtype != PL_INT32)
-            return pl__decline(a, "int64/int32 axes needed");
+            return pl__cuda_decline(a, "int64/int32 axes needed");
         return pl__small(a);
     }
     if (pl__reduce_axes(a, true, axes, &n))
@@ -718,7 +709,7 @@ static bool pl__reduce_supports(const pl__kernel_args *a) {
     if (!pl__reduce_split(a, axes, n, &o, &r, &i, &noop)) {
         pl__cu_copy c;
         if (!pl__reduce_gather(a, axes, n, &c, &o, &r))
-            return pl__decline(a, "axes out of range");
+            return pl__cuda_decline(a, "axes out of range");
     }
     return pl__small(a);
 }
@@ -728,8 +719,8 @@ static pl_status pl__reduce_launch(const pl__kernel_args *a, const void *x, int6
                                    int64_t i) {
     int code = pl__reduce_code(a->layer->op);
     if (a->in[0].dtype == PL_FLOAT64)
-        return PL__CU(a, pl__cu_reduce_f64(pl__stream(a), code, x, a->out[0].data, o, r, i));
-    return PL__CU(a, pl__cu_reduce(pl__stream(a), code, a->in[0].dtype, x, a->out[0].data, o, r,
+        return PL__CU(a, pl__cu_reduce_f64(pl__cuda_stream(a), code, x, a->out[0].data, o, r, i));
+    return PL__CU(a, pl__cu_reduce(pl__cuda_stream(a), code, a->in[0].dtype, x, a->out[0].data, o, r,
                                    i));
 }
 
@@ -744,7 +735,7 @@ static pl_status pl__reduce_empty(const pl__kernel_args *a) {
     case PL__RED_MIN: v = INFINITY; break;
     default: v = 0.0; break;
     }
-    return PL__CU(a, pl__cu_fill(pl__stream(a), a->out[0].dtype, a->out[0].data,
+    return PL__CU(a, pl__cu_fill(pl__cuda_stream(a), a->out[0].dtype, a->out[0].data,
                                  pl__tview_numel(&a->out[0]), v));
 }
 
@@ -767,7 +758,7 @@ static pl_status pl__reduce_run(const pl__kernel_args *a) {
             return pl__reduce_empty(a);
         if (a->workspace_size < (size_t)(o * r) * es)
             return pl__cuda_unsupported(a, "workspace too small");
-        if ((s = PL__CU(a, pl__cu_strided_copy(pl__stream(a), es, a->in[0].data, a->workspace,
+        if ((s = PL__CU(a, pl__cu_strided_copy(pl__cuda_stream(a), es, a->in[0].data, a->workspace,
                                                &c))))
             return s;
         return pl__reduce_launch(a, a->workspace, o, r, 1);
@@ -798,7 +789,7 @@ static void pl__strides(const pl__tview *t, int64_t *st) {
 
 static bool pl__move_supports(const pl__kernel_args *a) {
     if (!pl__es_ok(a->in[0].dtype) || a->in[0].rank > 8 || a->out[0].rank > 8)
-        return pl__decline(a, "element size or rank not handled");
+        return pl__cuda_decline(a, "element size or rank not handled");
     return pl__small(a);
 }
 
@@ -820,7 +811,7 @@ static pl_status pl__transpose_run(const pl__kernel_args *a) {
     pl__strides(&a->out[0], c.dst_st);
     if (x->rank == 0)
         return pl__copy_run(a);
-    return PL__CU(a, pl__cu_strided_copy(pl__stream(a), pl_dtype_size(x->dtype), x->data,
+    return PL__CU(a, pl__cu_strided_copy(pl__cuda_stream(a), pl_dtype_size(x->dtype), x->data,
                                          a->out[0].data, &c));
 }
 
@@ -851,11 +842,11 @@ static pl_status pl__concat_split(const pl__kernel_args *a, bool split) {
             if (split)
                 s = PL__CU(a, cudaMemcpy2DAsync(parts[k].data, (size_t)blk * es, w,
                                                 (size_t)row * es, (size_t)blk * es, (size_t)outer,
-                                                cudaMemcpyDeviceToDevice, pl__stream(a)));
+                                                cudaMemcpyDeviceToDevice, pl__cuda_stream(a)));
             else
                 s = PL__CU(a, cudaMemcpy2DAsync(w, (size_t)row * es, parts[k].data,
                                                 (size_t)blk * es, (size_t)blk * es, (size_t)outer,
-                                                cudaMemcpyDeviceToDevice, pl__stream(a)));
+                                                cudaMemcpyDeviceToDevice, pl__cuda_stream(a)));
             if (s)
                 return s;
         }
@@ -870,7 +861,7 @@ static pl_status pl__split_run(const pl__kernel_args *a) { return pl__concat_spl
 static bool pl__concat_supports(const pl__kernel_args *a) {
     for (int k = 0; k < a->nin; k++)
         if (a->in[k].dtype != PL_DTYPE_INVALID && a->in[k].dtype != a->out[0].dtype)
-            return pl__decline(a, "inputs of one type needed");
+            return pl__cuda_decline(a, "inputs of one type needed");
     return pl__move_supports(a);
 }
 
@@ -899,7 +890,7 @@ static pl_status pl__slice_run(const pl__kernel_args *a) {
             return pl__cuda_unsupported(a, "slice extents disagree with the output");
     }
     pl__strides(&a->out[0], c.dst_st);
-    return PL__CU(a, pl__cu_strided_copy(pl__stream(a), pl_dtype_size(x->dtype), x->data,
+    return PL__CU(a, pl__cu_strided_copy(pl__cuda_stream(a), pl_dtype_size(x->dtype), x->data,
                                          a->out[0].data, &c));
 }
 
@@ -924,7 +915,7 @@ static pl_status pl__expand_tile(const pl__kernel_args *a, bool tile) {
     pl__strides(y, c.dst_st);
     if (y->rank == 0)
         return pl__copy_run(a);
-    return PL__CU(a, pl__cu_strided_copy(pl__stream(a), pl_dtype_size(x->dtype), x->data, y->data,
+    return PL__CU(a, pl__cu_strided_copy(pl__cuda_stream(a), pl_dtype_size(x->dtype), x->data, y->data,
                                          &c));
 }
 
@@ -939,7 +930,7 @@ static pl_status pl__tile_run(const pl__kernel_args *a) {
 
 static bool pl__gather_supports(const pl__kernel_args *a) {
     if (a->in[1].dtype != PL_INT32 && a->in[1].dtype != PL_INT64)
-        return pl__decline(a, "int32/int64 indices needed");
+        return pl__cuda_decline(a, "int32/int64 indices needed");
     return pl__move_supports(a);
 }
 
@@ -983,7 +974,7 @@ static pl_status pl__pad_run(const pl__kernel_args *a) {
         return PL_OK;
     if (y->rank == 0)
         return pl__copy_run(a);
-    return PL__CU(a, pl__cu_pad(pl__stream(a), pl_dtype_size(x->dtype), x->data, y->data, y->rank,
+    return PL__CU(a, pl__cu_pad(pl__cuda_stream(a), pl_dtype_size(x->dtype), x->data, y->data, y->rank,
                                 x->dims, y->dims, p.begin, (int)p.mode, vdev, vbits));
 }
 
@@ -991,7 +982,7 @@ static bool pl__pad_supports(const pl__kernel_args *a) {
     /* An explicit constant_value is read on the device (pl__pad_run): shape inference, which the
      * runtime hands host data only (NULL for a device activation), needs nothing but its dtype. */
     if (a->in[0].rank < 1)
-        return pl__decline(a, "scalar");
+        return pl__cuda_decline(a, "scalar");
     return pl__move_supports(a);
 }
 
@@ -1001,12 +992,12 @@ static bool pl__pad_supports(const pl__kernel_args *a) {
 static bool pl__resize_supports(const pl__kernel_args *a) {
     const char *mode = pl__attr_string(&a->layer->attrs, "mode", "nearest");
     if (!pl__cuda_flt(a->in[0].dtype))
-        return pl__decline(a, "float32/float16 only");
+        return pl__cuda_decline(a, "float32/float16 only");
     if (strcmp(mode, "nearest") && strcmp(mode, "linear") && strcmp(mode, "bilinear") &&
         strcmp(mode, "cubic"))
-        return pl__decline(a, "nearest, linear and cubic modes only");
+        return pl__cuda_decline(a, "nearest, linear and cubic modes only");
     if (a->in[0].rank < 1 || a->in[0].rank > 8)
-        return pl__decline(a, "rank 1 to 8 only");
+        return pl__cuda_decline(a, "rank 1 to 8 only");
     return pl__move_supports(a);
 }
 
@@ -1047,7 +1038,7 @@ static pl_status pl__resize_run(const pl__kernel_args *a) {
         r.roi_start[i] = p.roi_start[i];
         r.roi_end[i] = p.roi_end[i];
     }
-    return PL__CU(a, pl__cu_resize_run(pl__stream(a), x->dtype, x->data, y->data, &r));
+    return PL__CU(a, pl__cu_resize_run(pl__cuda_stream(a), x->dtype, x->data, y->data, &r));
 }
 
 /* ---- the table ---- */
