@@ -69,7 +69,8 @@ typedef struct pl__backend {
      * layer, then marks the start; phase 1 marks the stop, waits, and returns the milliseconds
      * between the marks: GPU time alone, without the host's launch cost (which a replayed CUDA
      * graph does not pay) and without the delay's own length (which varies with the clock).
-     * Negative on failure. */
+     * -2: the delay ran out before the host had queued the work (the measurement would hold
+     * host time; the next delay is longer: measure again); -1 on failure. */
     double (*time_region)(void *bctx, int phase);
     const pl__kernel_def *(*find_kernel)(const char *op);
     /* Optional backend-specific graph pass at build, after the generic passes and shape ranges

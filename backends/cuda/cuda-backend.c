@@ -406,31 +406,44 @@ static double pl__cuda_now_ms(void *bctx) {
     return c->base_ms + ms;
 }
 
-/* ~0.3 ms of SM clock: longer than the host needs to enqueue one layer, cuDNN's host-side
- * planning of a fused call included. */
-#define PL__SPIN_CYCLES 600000LL
+/* The delay starts at ~0.3 ms of SM clock. If the GPU reaches the start mark before the host has
+ * finished enqueueing the timed work (cuDNN plans some fused calls on the host for longer than
+ * that), the GPU may have idled inside the measurement: phase 1 then discards it (returns -2)
+ * and doubles the delay for the next try. */
+#define PL__SPIN_CYCLES_MIN 600000LL
+#define PL__SPIN_CYCLES_MAX (600000LL << 7)
 
 static double pl__cuda_time_region(void *bctx, int phase) {
     pl__cuda_ctx *c = bctx;
     float ms = 0.f;
+    bool early;
     if (!c->tr_start && (cudaEventCreate(&c->tr_start) != cudaSuccess ||
                          cudaEventCreate(&c->tr_stop) != cudaSuccess)) {
         (void)cudaGetLastError();
         return -1;
     }
+    if (c->spin_cycles < PL__SPIN_CYCLES_MIN)
+        c->spin_cycles = PL__SPIN_CYCLES_MIN;
     if (phase == 0) {
-        if (pl__cu_spin(c->stream, PL__SPIN_CYCLES) != cudaSuccess ||
+        if (pl__cu_spin(c->stream, c->spin_cycles) != cudaSuccess ||
             cudaEventRecord(c->tr_start, c->stream) != cudaSuccess) {
             (void)cudaGetLastError();
             return -1;
         }
         return 0;
     }
+    early = cudaEventQuery(c->tr_start) == cudaSuccess;
+    (void)cudaGetLastError(); /* cudaErrorNotReady is the good case */
     if (cudaEventRecord(c->tr_stop, c->stream) != cudaSuccess ||
         cudaEventSynchronize(c->tr_stop) != cudaSuccess ||
         cudaEventElapsedTime(&ms, c->tr_start, c->tr_stop) != cudaSuccess) {
         (void)cudaGetLastError();
         return -1;
+    }
+    if (early) {
+        if (c->spin_cycles < PL__SPIN_CYCLES_MAX)
+            c->spin_cycles *= 2;
+        return -2;
     }
     return ms;
 }

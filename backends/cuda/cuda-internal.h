@@ -49,6 +49,7 @@ typedef struct pl__cuda_ctx {
      * precision */
     cudaEvent_t ev_ref, ev_now;
     cudaEvent_t tr_start, tr_stop; /* time_region's marks, created on first use */
+    long long spin_cycles;         /* time_region's delay; doubles when it proved too short */
     double base_ms;
     /* host scratch for reading small value inputs (Slice starts, Resize scales) */
     void *host;

@@ -337,48 +337,45 @@ typedef struct pl__time_ctx {
     const pl__kernel_def *k;
     pl__kernel_args *a;
     const pl__backend *b;
+    uint64_t warmed; /* tactics run once already */
 } pl__time_ctx;
 
-/* Milliseconds of one run of a layer with a tactic, the best of five. With the backend's
- * time_region (GPU), each run is queued behind a device delay and timed between GPU marks, so
- * that GPU time alone counts: a built engine replays a CUDA graph, where the host cost of a
- * launch (cuDNN plans its fused calls on the host) is gone, and counting it once chose CUDA-core
- * kernels over tensor-core ones 3x faster on the GPU at batch 1. One run per measurement: the
- * delay must outlast the host's enqueueing, or host cost counts again. */
+/* Milliseconds of one run of a layer with a tactic (the chooser calls this several times per
+ * tactic, round-robin over the tactics, and keeps each one's best). The first call per tactic
+ * runs it once untimed (lazy loading, plans). With the backend's time_region (GPU) the run is
+ * queued behind a device delay and timed between GPU marks, so that GPU time alone counts: a
+ * built engine replays a CUDA graph, where the host cost of a launch (cuDNN plans its fused
+ * calls on the host) is gone, and counting it once chose CUDA-core kernels over tensor-core ones
+ * 3x faster on the GPU at batch 1. */
 static double pl__time_tactic(void *vctx, int tactic) {
     pl__time_ctx *tc = vctx;
-    double t0, t1, best = 1e30;
+    double t0, t1, ms;
     tc->a->tactic = tactic;
-    if (tc->k->run(tc->a) != PL_OK) /* warm-up; a failing tactic is never chosen */
-        return 1e30;
-    if (tc->b->time_region) {
-        for (int rep = 0; rep < 5; rep++) {
-            double ms;
-            if (tc->b->time_region(tc->a->bctx, 0) < 0)
-                break;
-            if (tc->k->run(tc->a) != PL_OK) {
-                tc->b->time_region(tc->a->bctx, 1);
-                return 1e30;
-            }
-            if ((ms = tc->b->time_region(tc->a->bctx, 1)) < 0)
-                break;
-            if (ms < best)
-                best = ms;
-        }
-        if (best < 1e30)
-            return best;
-    }
-    for (int rep = 0; rep < 5; rep++) {
-        tc->b->sync(tc->a->bctx);
-        t0 = tc->b->now_ms(tc->a->bctx);
-        if (tc->k->run(tc->a) != PL_OK)
+    if (tactic < 64 && !(tc->warmed >> tactic & 1)) {
+        if (tc->k->run(tc->a) != PL_OK) /* a failing tactic is never chosen */
             return 1e30;
-        tc->b->sync(tc->a->bctx);
-        t1 = tc->b->now_ms(tc->a->bctx);
-        if (t1 - t0 < best)
-            best = t1 - t0;
+        tc->warmed |= (uint64_t)1 << tactic;
     }
-    return best;
+    for (int attempt = 0; tc->b->time_region && attempt < 8; attempt++) {
+        if (tc->b->time_region(tc->a->bctx, 0) < 0)
+            break;
+        if (tc->k->run(tc->a) != PL_OK) {
+            tc->b->time_region(tc->a->bctx, 1);
+            return 1e30;
+        }
+        ms = tc->b->time_region(tc->a->bctx, 1);
+        if (ms >= 0)
+            return ms;
+        if (ms != -2)
+            break;
+    }
+    tc->b->sync(tc->a->bctx);
+    t0 = tc->b->now_ms(tc->a->bctx);
+    if (tc->k->run(tc->a) != PL_OK)
+        return 1e30;
+    tc->b->sync(tc->a->bctx);
+    t1 = tc->b->now_ms(tc->a->bctx);
+    return t1 - t0;
 }
 
 static pl_status pl__run_layer(pl_context *c, int li) {
@@ -492,7 +489,7 @@ static pl_status pl__run_layer(pl_context *c, int li) {
     }
     a.state = c->state[li];
     if (c->chooser && e->kernels[li]->ntactics > 1) {
-        pl__time_ctx tc = {c, e->kernels[li], &a, host ? &pl__cpu_backend : e->backend};
+        pl__time_ctx tc = {c, e->kernels[li], &a, host ? &pl__cpu_backend : e->backend, 0};
         int chosen = c->chooser(c->chooser_user, l, e->kernels[li], &a, pl__time_tactic, &tc);
         a.tactic = chosen;
         ((pl__layer *)l)->tactic = chosen; /* builder-owned network: recorded in the plan */
