@@ -549,28 +549,6 @@ static pl_status pl__run_layers(pl_context *c) {
     return s ? s : js;
 }
 
-/* Whether a whole execution can be captured once per input shapes and replayed: every layer on
- * the device, except host layers computing shapes from the input shapes alone (run while
- * capturing, their values baked into the graph, which the capture key ties to the shapes);
- * no data-dependent shapes; no value read back from the device (that would sync inside the
- * capture). */
-static bool pl__capturable(const pl_engine *e) {
-    if (!e->backend->capture_begin || e->backend->host_memory)
-        return false;
-    for (int li = 0; li < e->net->nlayers; li++) {
-        const pl__layer *l = &e->net->layers[li];
-        uint32_t vi = pl__layer_value_inputs(l);
-        if (pl__layer_data_dependent(l))
-            return false;
-        if (e->on_host[li] && !pl__host_layer_pure(e, li))
-            return false;
-        for (int k = 0; k < l->nin; k++)
-            if ((vi >> k & 1) && l->in[k] >= 0 && !e->shape_pure[l->in[k]])
-                return false;
-    }
-    return true;
-}
-
 static uint64_t pl__capture_key(const pl_context *c) {
     const pl_engine *e = c->engine;
     XXH64_state_t *st = XXH64_createState();
@@ -644,7 +622,7 @@ pl_status pl__context_execute(pl_context *c) {
         if (net->tensors[t].kind == PL__TENSOR_ACT)
             c->host_fresh[t] = c->dev_fresh[t] = false;
 
-    if (pl__capturable(e) && !c->chooser) {
+    if (e->capturable && !c->chooser) {
         uint64_t key = pl__capture_key(c);
         if (c->captured && key == c->capture_key) {
             s = b->replay(c->bctx);

@@ -93,6 +93,31 @@ static bool *pl__shape_pure(const pl_engine *e) {
     return pure;
 }
 
+bool pl__engine_runs_async(const pl_engine *e) {
+    for (int li = 0; li < e->net->nlayers; li++)
+        if ((e->on_host[li] && !pl__host_layer_pure(e, li)) ||
+            pl__layer_data_dependent(&e->net->layers[li]))
+            return false;
+    return true;
+}
+
+/* Whether a whole execution can be captured once per input shapes and replayed: the layers run
+ * without host waits (host shape layers run while capturing, their values baked into the graph,
+ * which the capture key ties to the input shapes), and every value input a device layer reads
+ * is known on the host without reading the device back (that would sync inside the capture). */
+static bool pl__capturable(const pl_engine *e) {
+    if (!e->backend->capture_begin || e->backend->host_memory || !pl__engine_runs_async(e))
+        return false;
+    for (int li = 0; li < e->net->nlayers; li++) {
+        const pl__layer *l = &e->net->layers[li];
+        uint32_t vi = pl__layer_value_inputs(l);
+        for (int k = 0; k < l->nin; k++)
+            if ((vi >> k & 1) && l->in[k] >= 0 && !e->shape_pure[l->in[k]])
+                return false;
+    }
+    return true;
+}
+
 pl_status pl__engine_create(pl__plan *plan, bool owns_plan, pl_engine **out) {
     pl_engine *e = calloc(1, sizeof(*e));
     pl_network *net;
@@ -208,6 +233,7 @@ pl_status pl__engine_create(pl__plan *plan, bool owns_plan, pl_engine **out) {
         s = pl__fail(PL_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    e->capturable = pl__capturable(e);
     {
         const char *streams = pl__plan_meta(plan, "streams");
         if ((s = pl__lanes_build(e, streams ? atoi(streams) : 1)) || (s = pl__memplan_build(e)))

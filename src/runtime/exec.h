@@ -54,6 +54,7 @@ struct pl_engine {
     void *backend_ctx;       /* for constant upload / release */
     pl__memplan mp;
     pl__lanes lanes;
+    bool capturable;         /* executions may be captured into a CUDA graph per input shapes */
     int nio;
     int32_t *io;             /* inputs then outputs: tensor ids */
 };
@@ -134,6 +135,11 @@ static inline bool pl__host_layer_pure(const pl_engine *e, int li) {
             return false;
     return true;
 }
+
+/* Whether the engine's layers never make the host wait for the device mid-run: every layer on
+ * the device or a pure host shape layer, none with a data-dependent output shape. The condition
+ * for lanes, and (with value inputs known on the host) for CUDA graph capture. */
+bool pl__engine_runs_async(const pl_engine *e);
 
 /* Events a context with lanes needs: one per layer, the fork, one join per extra lane. */
 static inline int pl__lane_events(const pl_engine *e) { return e->net->nlayers + e->lanes.n; }

@@ -61,14 +61,8 @@ bool pl__lanes_before(const pl_engine *e, int a, int b) {
 
 static bool pl__lanes_eligible(const pl_engine *e, int max_lanes) {
     const pl_network *net = e->net;
-    if (max_lanes < 2 || !e->backend->lanes_init || e->backend->host_memory ||
-        net->nlayers < 3 || net->nlayers > PL__LANES_MAX_LAYERS)
-        return false;
-    for (int li = 0; li < net->nlayers; li++)
-        if ((e->on_host[li] && !pl__host_layer_pure(e, li)) ||
-            pl__layer_data_dependent(&net->layers[li]))
-            return false;
-    return true;
+    return max_lanes >= 2 && e->backend->lanes_init && !e->backend->host_memory &&
+           net->nlayers >= 3 && net->nlayers <= PL__LANES_MAX_LAYERS && pl__engine_runs_async(e);
 }
 
 /* The producing layer of an input, or -1 (graph input, constant, omitted). */
