@@ -294,48 +294,27 @@ static void pl__imatmul_range(void *arg, int64_t b, int64_t e) {
 
 pl_status pl__cpu_matmul(const pl__kernel_args *a) {
     const pl__tview *A = &a->in[0], *B = &a->in[1], *Y = &a->out[0];
-    int64_t da[PL_MAX_RANK], db[PL_MAX_RANK], m, k, n, nb = 1, anb = 1, bnb = 1;
-    int64_t bdims[PL_MAX_RANK], sa[PL_MAX_RANK], sb[PL_MAX_RANK], idx[PL_MAX_RANK] = {0};
+    int64_t m, k, n, nb, idx[PL_MAX_RANK] = {0};
     int64_t *aoff = NULL, *boff = NULL;
-    int ra = A->rank, rb = B->rank, r;
+    const int64_t *bdims, *sa, *sb;
+    pl__matmul_geom geo;
+    int r;
     pl_status st = PL_OK;
-    if (ra < 1 || rb < 1)
+    if (A->rank < 1 || B->rank < 1)
         return pl__fail(PL_ERR_SHAPE, "node '%s' (MatMul): operands need rank >= 1",
                         pl__layer_label(a->layer));
-    memcpy(da, A->dims, sizeof(int64_t) * ra);
-    memcpy(db, B->dims, sizeof(int64_t) * rb);
-    if (ra == 1) {
-        da[1] = da[0];
-        da[0] = 1;
-        ra = 2;
-    }
-    if (rb == 1) {
-        db[1] = 1;
-        rb = 2;
-    }
-    m = da[ra - 2];
-    k = da[ra - 1];
-    n = db[rb - 1];
-    r = (ra > rb ? ra : rb) - 2;
-    /* Broadcast batch dims, with per-operand element strides (0 where broadcast). */
-    {
-        int64_t acc_a = m * k, acc_b = k * n;
-        for (int i = r - 1; i >= 0; i--) {
-            int ia = i - (r - (ra - 2)), ib = i - (r - (rb - 2));
-            int64_t x = ia >= 0 ? da[ia] : 1, z = ib >= 0 ? db[ib] : 1;
-            bdims[i] = x == 1 ? z : x;
-            sa[i] = x == 1 ? 0 : acc_a;
-            sb[i] = z == 1 ? 0 : acc_b;
-            acc_a *= x;
-            acc_b *= z;
-            nb *= bdims[i];
-            anb *= x;
-            bnb *= z;
-        }
-    }
+    pl__matmul_geometry(A, B, &geo);
+    m = geo.m;
+    k = geo.k;
+    n = geo.n;
+    nb = geo.nb;
+    r = geo.rank;
+    bdims = geo.dims;
+    sa = geo.sa;
+    sb = geo.sb;
     if (nb == 0 || m == 0 || n == 0)
         return PL_OK;
-    if (bnb == 1 && anb == nb) {
+    if (geo.bnb == 1 && geo.anb == nb) {
         /* B shared by every batch element: fold the batch into M. */
         m *= nb;
         nb = 1;

@@ -451,51 +451,27 @@ static bool pl__matmul_supports(const pl__kernel_args *a) {
 
 static pl_status pl__matmul_run(const pl__kernel_args *a) {
     const pl__tview *A = &a->in[0], *B = &a->in[1], *Y = &a->out[0];
-    int64_t da[PL_MAX_RANK], db[PL_MAX_RANK], bd[PL_MAX_RANK], sa[PL_MAX_RANK], sb[PL_MAX_RANK];
-    int ra = A->rank, rb = B->rank, r;
-    int64_t m, k, n, nb = 1, anb = 1, bnb = 1;
-    bool a_full = true, b_full = true, a_one = true, b_one = true;
+    pl__matmul_geom g;
+    const int64_t *bd, *sa, *sb;
+    int64_t m, k, n, nb;
+    int r;
+    bool a_one, b_one;
     pl__lt_mm p;
     size_t es = pl_dtype_size(A->dtype);
     pl_status s;
     if (!pl__matmul_supports(a))
         return PL_ERR_UNSUPPORTED;
-    memcpy(da, A->dims, sizeof(int64_t) * (size_t)ra);
-    memcpy(db, B->dims, sizeof(int64_t) * (size_t)rb);
-    if (ra == 1) {
-        da[1] = da[0];
-        da[0] = 1;
-        ra = 2;
-    }
-    if (rb == 1) {
-        db[1] = 1;
-        rb = 2;
-    }
-    m = da[ra - 2];
-    k = da[ra - 1];
-    n = db[rb - 1];
-    r = (ra > rb ? ra : rb) - 2;
-    {
-        int64_t acc_a = m * k, acc_b = k * n;
-        for (int i = r - 1; i >= 0; i--) {
-            int ia = i - (r - (ra - 2)), ib = i - (r - (rb - 2));
-            int64_t x = ia >= 0 ? da[ia] : 1, z = ib >= 0 ? db[ib] : 1;
-            bd[i] = x == 1 ? z : x;
-            sa[i] = x == 1 ? 0 : acc_a;
-            sb[i] = z == 1 ? 0 : acc_b;
-            acc_a *= x;
-            acc_b *= z;
-            nb *= bd[i];
-            anb *= x;
-            bnb *= z;
-            a_full = a_full && x == bd[i];
-            b_full = b_full && z == bd[i];
-            a_one = a_one && x == 1;
-            b_one = b_one && z == 1;
-        }
-    }
-    (void)anb;
-    (void)bnb;
+    pl__matmul_geometry(A, B, &g);
+    m = g.m;
+    k = g.k;
+    n = g.n;
+    nb = g.nb;
+    r = g.rank;
+    bd = g.dims;
+    sa = g.sa;
+    sb = g.sb;
+    a_one = g.anb == 1;
+    b_one = g.bnb == 1;
     memset(&p, 0, sizeof(p));
     p.t = A->dtype;
     p.n = n;
@@ -520,7 +496,7 @@ static pl_status pl__matmul_run(const pl__kernel_args *a) {
     }
     p.m = m;
     p.sc = m * n;
-    if ((a_full || a_one) && (b_full || b_one)) {
+    if ((g.a_full || a_one) && (g.b_full || b_one)) {
         p.batch = nb;
         p.sa = a_one ? 0 : m * k;
         p.sb = b_one ? 0 : k * n;

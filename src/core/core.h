@@ -69,6 +69,18 @@ char *pl__dims_str(int rank, const int64_t *dims, char *buf, size_t size);
 void pl__broadcast_geometry(const pl__tview *y, const pl__tview *const *in, int nops, int *rank,
                             int64_t dims[PL_MAX_RANK], int64_t st[3][PL_MAX_RANK]);
 
+/* MatMul's geometry (numpy matmul: a rank-1 A is a row, a rank-1 B a column; batch dims
+ * broadcast), for the kernels of every backend. Both operands need rank >= 1. */
+typedef struct pl__matmul_geom {
+    int64_t m, k, n;
+    int rank;                  /* batch dims of the result */
+    int64_t dims[PL_MAX_RANK]; /* the result's batch dims */
+    int64_t sa[PL_MAX_RANK], sb[PL_MAX_RANK]; /* element strides per batch dim, 0 if broadcast */
+    int64_t nb, anb, bnb;      /* batch elements of the result, of A, of B */
+    bool a_full, b_full;       /* the operand has every batch dim of the result */
+} pl__matmul_geom;
+void pl__matmul_geometry(const pl__tview *A, const pl__tview *B, pl__matmul_geom *g);
+
 /* ---- fp16 / bf16 ---- */
 float pl__half_to_float(uint16_t h);
 uint16_t pl__float_to_half(float f); /* round to nearest even */

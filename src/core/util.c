@@ -252,3 +252,41 @@ void pl__set_f64(void *data, pl_dtype t, int64_t i, double v) {
     default: break;
     }
 }
+
+void pl__matmul_geometry(const pl__tview *A, const pl__tview *B, pl__matmul_geom *g) {
+    int64_t da[PL_MAX_RANK], db[PL_MAX_RANK], acc_a, acc_b;
+    int ra = A->rank, rb = B->rank;
+    memcpy(da, A->dims, sizeof(int64_t) * (size_t)ra);
+    memcpy(db, B->dims, sizeof(int64_t) * (size_t)rb);
+    if (ra == 1) {
+        da[1] = da[0];
+        da[0] = 1;
+        ra = 2;
+    }
+    if (rb == 1) {
+        db[1] = 1;
+        rb = 2;
+    }
+    g->m = da[ra - 2];
+    g->k = da[ra - 1];
+    g->n = db[rb - 1];
+    g->rank = (ra > rb ? ra : rb) - 2;
+    g->nb = g->anb = g->bnb = 1;
+    g->a_full = g->b_full = true;
+    acc_a = g->m * g->k;
+    acc_b = g->k * g->n;
+    for (int i = g->rank - 1; i >= 0; i--) {
+        int ia = i - (g->rank - (ra - 2)), ib = i - (g->rank - (rb - 2));
+        int64_t x = ia >= 0 ? da[ia] : 1, z = ib >= 0 ? db[ib] : 1;
+        g->dims[i] = x == 1 ? z : x;
+        g->sa[i] = x == 1 ? 0 : acc_a;
+        g->sb[i] = z == 1 ? 0 : acc_b;
+        acc_a *= x;
+        acc_b *= z;
+        g->nb *= g->dims[i];
+        g->anb *= x;
+        g->bnb *= z;
+        g->a_full = g->a_full && x == g->dims[i];
+        g->b_full = g->b_full && z == g->dims[i];
+    }
+}
