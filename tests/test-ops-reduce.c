@@ -7,40 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/backend.h"
-#include "graph/ops.h"
-#include "harness.h"
+#define PL_OP_TEST_NODE "r1"
+#include "test-ops-util.h"
 
-static void *g_bctx;
-
-/* ---- helpers (the same as test-ops-elementwise.c; each test is its own program) ------------ */
-
-static pl__tview tv_new(pl_dtype t, int rank, const int64_t *dims) {
-    pl__tview v;
-    memset(&v, 0, sizeof(v));
-    v.dtype = t;
-    v.rank = rank;
-    for (int i = 0; i < rank; i++)
-        v.dims[i] = dims[i];
-    v.data = calloc((size_t)pl__tview_numel(&v) + 1, pl_dtype_size(t));
-    return v;
-}
-
-static bool is_flt(pl_dtype t) {
-    return t == PL_FLOAT32 || t == PL_FLOAT64 || t == PL_FLOAT16 || t == PL_BFLOAT16;
-}
-
-static pl__tview tv_rand(pl_dtype t, int rank, const int64_t *dims, double lo, double hi,
-                         uint64_t seed) {
-    pl__tview v = tv_new(t, rank, dims);
-    int64_t n = pl__tview_numel(&v);
-    float *f = malloc(sizeof(float) * (size_t)(n + 1));
-    pl_test_fill_uniform(f, n, (float)lo, (float)hi, seed);
-    for (int64_t i = 0; i < n; i++)
-        pl__set_f64(v.data, t, i, is_flt(t) ? f[i] : floor(f[i] + 0.5));
-    free(f);
-    return v;
-}
+/* ---- helpers (the shared ones are in test-ops-util.h) -------------------------------------- */
 
 static pl__tview tv_ints(int n, const int64_t *vals) {
     int64_t d = n;
@@ -48,47 +18,6 @@ static pl__tview tv_ints(int n, const int64_t *vals) {
     if (n > 0)
         memcpy(v.data, vals, sizeof(int64_t) * (size_t)n);
     return v;
-}
-
-static void tv_free(pl__tview *v) {
-    free(v->data);
-    v->data = NULL;
-}
-
-static pl_status run_op(const char *op, const pl_attr *attrs, int nattrs, int nin,
-                        const pl__tview *in, int nout, pl__tview *out) {
-    pl__layer l;
-    pl__infer ic;
-    pl__kernel_args ka;
-    const pl__kernel_def *k;
-    pl_status s;
-    memset(&l, 0, sizeof(l));
-    memset(out, 0, sizeof(*out) * (size_t)nout);
-    l.name = "r1";
-    l.op = (char *)op;
-    l.def = pl__op_find(op);
-    l.nin = nin;
-    l.nout = nout;
-    if (!l.def)
-        return pl__fail(PL_ERR_NOT_FOUND, "no op %s", op);
-    if ((s = pl__attrs_copy(&l.attrs, attrs, nattrs)))
-        goto done;
-    ic = (pl__infer){&l, nin, in, nout, out};
-    if ((s = l.def->infer(&ic)))
-        goto done;
-    for (int i = 0; i < nout; i++)
-        out[i].data = calloc((size_t)pl__tview_numel(&out[i]) + 1, pl_dtype_size(out[i].dtype));
-    k = pl__cpu_backend.find_kernel(op);
-    if (!k) {
-        s = pl__fail(PL_ERR_NOT_FOUND, "no CPU kernel %s", op);
-        goto done;
-    }
-    ka = (pl__kernel_args){.layer = &l, .nin = nin, .in = in, .nout = nout, .out = out,
-                           .bctx = g_bctx};
-    s = k->run(&ka);
-done:
-    pl__attrs_free(&l.attrs);
-    return s;
 }
 
 static bool close_to(const char *what, const pl__tview *y, const double *want, double atol,
