@@ -359,26 +359,7 @@ static pl_status pl__to_fp16(pl_network *net) {
         net->outputs[i] = nt;
     }
     /* reorder: casts sit right before their first consumer */
-    {
-        pl__layer *nl = malloc(sizeof(pl__layer) * (size_t)(net->nlayers + 1));
-        if (!nl) {
-            s = pl__fail(PL_ERR_NOMEM, "out of memory");
-            goto done;
-        }
-        if (st.norder != net->nlayers) {
-            free(nl);
-            s = pl__fail(PL_ERR_INTERNAL, "fp16 pass: layer order lost a layer");
-            goto done;
-        }
-        for (int i = 0; i < st.norder; i++)
-            nl[i] = net->layers[st.order[i]];
-        for (int i = 0; i < st.norder; i++)
-            for (int o = 0; o < nl[i].nout; o++)
-                net->tensors[nl[i].out[o]].producer = i;
-        free(net->layers);
-        net->layers = nl;
-        net->cap_layers = net->nlayers + 1;
-    }
+    s = pl__network_reorder(net, st.order, st.norder);
 done:
     free(st.to16);
     free(st.to32);

@@ -331,26 +331,8 @@ pl_status pl__cuda_layout_pass(pl_network *net) {
         net->tensors[nt].is_output = true;
         net->outputs[i] = nt;
     }
-    {
-        pl__layer *nl = malloc(sizeof(pl__layer) * (size_t)(net->nlayers + 1));
-        if (!nl) {
-            s = pl__fail(PL_ERR_NOMEM, "out of memory");
-            goto done;
-        }
-        if (st.norder != net->nlayers) {
-            free(nl);
-            s = pl__fail(PL_ERR_INTERNAL, "layout pass: layer order lost a layer");
-            goto done;
-        }
-        for (int i = 0; i < st.norder; i++)
-            nl[i] = net->layers[st.order[i]];
-        for (int i = 0; i < st.norder; i++)
-            for (int o = 0; o < nl[i].nout; o++)
-                net->tensors[nl[i].out[o]].producer = i;
-        free(net->layers);
-        net->layers = nl;
-        net->cap_layers = net->nlayers + 1;
-    }
+    /* the new layers sit right before their first consumer */
+    s = pl__network_reorder(net, st.order, st.norder);
 done:
     free(st.nhwc);
     free(st.conv_to[1]);

@@ -85,6 +85,9 @@ pl_status pl__network_insert_cast(pl_network *net, int li, int slot, pl_dtype to
  * renumbering producers. The caller guarantees the order stays topological: every input of the
  * moved layer is produced before index `to`. */
 void pl__network_move_layer(pl_network *net, int from, int to);
+/* Puts the layers in the given order (order[i]: the old index of the new i-th layer; n must be
+ * the layer count, each index once) and renumbers producers. */
+pl_status pl__network_reorder(pl_network *net, const int *order, int n);
 void pl__layer_release(pl__layer *l);
 void pl__tensor_release(pl__tensor *t);
 /* Tensor id by name, or -1. */

@@ -505,6 +505,25 @@ void pl__network_move_layer(pl_network *net, int from, int to) {
                 net->tensors[net->layers[li].out[k]].producer = li;
 }
 
+pl_status pl__network_reorder(pl_network *net, const int *order, int n) {
+    pl__layer *nl;
+    if (n != net->nlayers)
+        return pl__fail(PL_ERR_INTERNAL, "layer reorder: %d layers given, %d in the network", n,
+                        net->nlayers);
+    nl = malloc(sizeof(pl__layer) * (size_t)(n + 1));
+    if (!nl)
+        return pl__fail(PL_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++)
+        nl[i] = net->layers[order[i]];
+    for (int i = 0; i < n; i++)
+        for (int o = 0; o < nl[i].nout; o++)
+            net->tensors[nl[i].out[o]].producer = i;
+    free(net->layers);
+    net->layers = nl;
+    net->cap_layers = n + 1;
+    return PL_OK;
+}
+
 pl_status pl__network_insert_cast(pl_network *net, int li, int slot, pl_dtype to) {
     pl__layer *l, *c;
     int32_t src, t;
