@@ -630,6 +630,26 @@ pl_status pl__cuda_fetch_f64(const pl__kernel_args *a, int input, double *dst, i
     return PL_OK;
 }
 
+pl_status pl__cuda_scalar_i64(const pl__kernel_args *a, int input, int64_t *v) {
+    int64_t cnt = 0;
+    pl_status s = pl__cuda_fetch_i64(a, input, v, 1, &cnt);
+    if (s)
+        return s;
+    if (cnt != 1)
+        return pl__cuda_unsupported(a, "input %d must hold one value", input);
+    return PL_OK;
+}
+
+pl_status pl__cuda_scalar_f64(const pl__kernel_args *a, int input, double *v) {
+    int64_t cnt = 0;
+    pl_status s = pl__cuda_fetch_f64(a, input, v, 1, &cnt);
+    if (s)
+        return s;
+    if (cnt != 1)
+        return pl__cuda_unsupported(a, "input %d must hold one value", input);
+    return PL_OK;
+}
+
 pl_status pl__cuda_host_values(const pl__kernel_args *a, pl__tview *hv, void *store,
                                size_t store_size) {
     uint32_t vi = pl__layer_value_inputs(a->layer);

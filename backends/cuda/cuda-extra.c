@@ -35,17 +35,6 @@ static void pl__xsplit(const pl__tview *x, int axis, int64_t *outer, int64_t *r,
     *inner = pl__numel(x->rank - axis - 1, x->dims + axis + 1);
 }
 
-/* A scalar value input (TopK's K, CumSum's axis, OneHot's depth): host copy or read-back. */
-static pl_status pl__xscalar(const pl__kernel_args *a, int k, int64_t *v) {
-    int64_t cnt = 0;
-    pl_status s = pl__cuda_fetch_i64(a, k, v, 1, &cnt);
-    if (s)
-        return s;
-    if (cnt != 1)
-        return pl__cuda_unsupported(a, "input %d must hold one value", k);
-    return PL_OK;
-}
-
 /* ---- ArgMax / ArgMin ---- */
 
 static bool pl__arg_supports(const pl__kernel_args *a) {
@@ -122,7 +111,7 @@ static pl_status pl__topk_run(const pl__kernel_args *a) {
     if (!pl__topk_geometry(a, &outer, &n, &inner))
         return pl__cuda_unsupported(a, "axis out of range");
     if (a->nin > 1 && a->in[1].data) {
-        if ((s = pl__xscalar(a, 1, &k)))
+        if ((s = pl__cuda_scalar_i64(a, 1, &k)))
             return s;
     } else {
         k = pl__attr_int(&a->layer->attrs, "k", 0);
@@ -163,7 +152,7 @@ static pl_status pl__cumsum_run(const pl__kernel_args *a) {
     int64_t outer, r, inner, ax;
     int axis;
     pl_status s;
-    if ((s = pl__xscalar(a, 1, &ax)))
+    if ((s = pl__cuda_scalar_i64(a, 1, &ax)))
         return s;
     if (x->rank == 0 || !pl__xaxis(ax, x->rank, &axis))
         return pl__fail(PL_ERR_SHAPE, "node '%s' (CumSum): axis %lld is out of range for rank %d",
@@ -320,7 +309,7 @@ static pl_status pl__onehot_run(const pl__kernel_args *a) {
     int64_t depth, outer, inner;
     int axis;
     pl_status s;
-    if ((s = pl__xscalar(a, 1, &depth)))
+    if ((s = pl__cuda_scalar_i64(a, 1, &depth)))
         return s;
     if (pl__tview_numel(&a->in[2]) != 2 ||
         !pl__xaxis(pl__attr_int(&a->layer->attrs, "axis", -1), y->rank, &axis) ||

@@ -81,8 +81,9 @@ static pl_status pl__record_values(pl_network *net) {
             if (n > PL__MAX_VALUES || (size_t)n * pl_dtype_size(t->dtype) > t->nbytes)
                 continue;
             snprintf(name, sizeof(name), "cuda.values.%d", k);
-            if (t->dtype == PL_FLOAT32 || t->dtype == PL_FLOAT16 || t->dtype == PL_FLOAT64 ||
-                t->dtype == PL_BFLOAT16) {
+            /* FLOATS attributes hold float: a float64 constant would be rounded, so it stays
+             * with the runtime's host copy (pl__kernel_args.host_in) */
+            if (t->dtype == PL_FLOAT32 || t->dtype == PL_FLOAT16 || t->dtype == PL_BFLOAT16) {
                 float *v = malloc(sizeof(float) * (size_t)(n ? n : 1));
                 if (!v)
                     return pl__fail(PL_ERR_NOMEM, "out of memory");

@@ -93,6 +93,9 @@ pl_status pl__cuda_fetch_i64(const pl__kernel_args *a, int input, int64_t *dst, 
                              int64_t *count);
 pl_status pl__cuda_fetch_f64(const pl__kernel_args *a, int input, double *dst, int64_t max,
                              int64_t *count);
+/* A value input that must hold exactly one value (TopK's K, Range's start, CumSum's axis). */
+pl_status pl__cuda_scalar_i64(const pl__kernel_args *a, int input, int64_t *v);
+pl_status pl__cuda_scalar_f64(const pl__kernel_args *a, int input, double *v);
 /* Host views of a layer's inputs in which value inputs carry host copies (the rest keep device
  * pointers), for the shared parameter resolvers of ops-shape.h. Storage is in hv/store. */
 pl_status pl__cuda_host_values(const pl__kernel_args *a, pl__tview *hv, void *store,

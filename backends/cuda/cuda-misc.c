@@ -128,33 +128,6 @@ static bool pl__range_supports(const pl__kernel_args *a) {
     return true;
 }
 
-/* Scalar value input k as double. The "cuda.values" record of a constant holds floats, which
- * would round a float64 scalar, so float64 takes the runtime's host copy first. */
-static pl_status pl__range_f64(const pl__kernel_args *a, int k, double *v) {
-    int64_t cnt = 0;
-    pl_status s;
-    if (a->in[k].dtype == PL_FLOAT64 && a->host_in && a->host_in[k].data &&
-        pl__tview_numel(&a->host_in[k]) == 1) {
-        *v = pl__get_f64(a->host_in[k].data, a->host_in[k].dtype, 0);
-        return PL_OK;
-    }
-    if ((s = pl__cuda_fetch_f64(a, k, v, 1, &cnt)))
-        return s;
-    if (cnt != 1)
-        return pl__cuda_unsupported(a, "input %d must hold one value", k);
-    return PL_OK;
-}
-
-static pl_status pl__range_i64(const pl__kernel_args *a, int k, int64_t *v) {
-    int64_t cnt = 0;
-    pl_status s = pl__cuda_fetch_i64(a, k, v, 1, &cnt);
-    if (s)
-        return s;
-    if (cnt != 1)
-        return pl__cuda_unsupported(a, "input %d must hold one value", k);
-    return PL_OK;
-}
-
 static pl_status pl__range_run(const pl__kernel_args *a) {
     const pl__tview *y = &a->out[0];
     int64_t n = pl__tview_numel(y), ib = 0, id = 0;
@@ -163,9 +136,9 @@ static pl_status pl__range_run(const pl__kernel_args *a) {
     if (n == 0)
         return PL_OK;
     if (pl__mint(y->dtype)) {
-        if ((s = pl__range_i64(a, 0, &ib)) || (s = pl__range_i64(a, 2, &id)))
+        if ((s = pl__cuda_scalar_i64(a, 0, &ib)) || (s = pl__cuda_scalar_i64(a, 2, &id)))
             return s;
-    } else if ((s = pl__range_f64(a, 0, &fb)) || (s = pl__range_f64(a, 2, &fd))) {
+    } else if ((s = pl__cuda_scalar_f64(a, 0, &fb)) || (s = pl__cuda_scalar_f64(a, 2, &fd))) {
         return s;
     }
     return PL__CU(a,
